@@ -1,0 +1,38 @@
+"""CBP (U.S. Border Patrol, northern sectors) ``CBP_NB_YYYYMMDD.csv`` (ICD: CBP)."""
+import polars as pl
+
+from contracts.base import (ALPHA3, FREE_TEXT, IDENTIFIER, OPERATIONAL, QUASI, Contract, col, dms,
+                            number_between, parses_date, parses_datetime, schema, whole_number_between)
+
+SECTORS = ["BLW", "SPW", "HVM", "GFN", "DTM", "BUN", "SWB", "HLT"]
+TZ_ABBREVIATIONS = {"PST": -8, "PDT": -7, "MST": -7, "MDT": -6, "CST": -6, "CDT": -5, "EST": -5, "EDT": -4}
+EVENT_TYPES = ["APPREHENSION", "SEIZURE", "BOTH", "GOTAWAY"]
+DRUGS = ["COCAINE", "METH", "FENTANYL", "MARIJUANA"]
+S = pl.Utf8
+
+events = schema("cbp_events", {
+    "event_no": col(S, OPERATIONAL, "Event number, unique", nullable=False, unique=True),
+    "event_date": col(S, OPERATIONAL, "Local time of the sector station, MM/DD/YYYY hh:mm AM",
+                      nullable=False, checks=[parses_datetime("%m/%d/%Y %I:%M %p")]),
+    "tz": col(S, OPERATIONAL, "US zone abbreviation", nullable=False, isin=list(TZ_ABBREVIATIONS)),
+    "sector": col(S, OPERATIONAL, "Border Patrol sector code", nullable=False, isin=SECTORS),
+    "station": col(S, OPERATIONAL, "Station name"),
+    "lat_dms": col(S, OPERATIONAL, "Latitude D°M'S\"N", checks=[dms("NS", 90)]),
+    "lon_dms": col(S, OPERATIONAL, "Longitude D°M'S\"W", checks=[dms("EW", 180)]),
+    "event_type": col(S, OPERATIONAL, "APPREHENSION/SEIZURE/BOTH/GOTAWAY", nullable=False, isin=EVENT_TYPES),
+    "subject_name": col(S, IDENTIFIER, "LAST, FIRST MIDDLE", derived="person_key"),
+    "dob": col(S, IDENTIFIER, "MM/DD/YYYY", derived="person_key, birth_year", checks=[parses_date("%m/%d/%Y")]),
+    "a_number": col(S, IDENTIFIER, "Alien registration number", derived="anumber_key", regex=r"^A\d{9}$"),
+    "passport_no": col(S, IDENTIFIER, "Passport number", derived="document_key"),
+    "passport_country": col(S, OPERATIONAL, "Passport issuer, alpha-3", regex=ALPHA3),
+    "nationality": col(S, QUASI, "alpha-3", regex=ALPHA3),
+    "persons_apprehended": col(S, OPERATIONAL, "Group size", checks=[whole_number_between(0, 10000)]),
+    "drug_type": col(S, OPERATIONAL, "Drug code (MARIJUANA, not CANNABIS)", isin=DRUGS),
+    "drug_lbs": col(S, OPERATIONAL, "Pounds", checks=[number_between(0, 1e9)]),
+    "currency_usd": col(S, OPERATIONAL, "USD seized", checks=[number_between(0, 1e12)]),
+    "firearms_count": col(S, OPERATIONAL, "Firearms seized", checks=[whole_number_between(0, 100000)]),
+    "remarks": col(S, FREE_TEXT, "Remarks (dropped before the lake)"),
+    "release": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=["REL_IBET", "REL_USA", "ORCON"]),
+}, "One row per Border Patrol event on the northern border.")
+
+CONTRACT = Contract("cbp", {"events": events}, id_column="event_no")

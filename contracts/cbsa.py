@@ -1,0 +1,49 @@
+"""CBSA enforcement events ``cbsa_enforcement_YYYY-MM-DD.jsonl`` (ICD: CBSA).
+
+The reader flattens each event into three levels: the event (with its location and
+conveyance), its persons and its goods lines; each level has its own schema and counts.
+"""
+import polars as pl
+
+from contracts.base import (ALPHA3, FREE_TEXT, IDENTIFIER, OPERATIONAL, QUASI, Contract, col,
+                            iso8601_with_offset, number_between, parses_date, schema)
+from contracts.rcmp import COMMODITIES
+
+S, F, B = pl.Utf8, pl.Float64, pl.Boolean
+
+events = schema("cbsa_events", {
+    "event_ref": col(S, OPERATIONAL, "Event reference CBSA-YY-NNNNNNN", nullable=False, unique=True,
+                     regex=r"^CBSA-\d{2}-\d{7}$"),
+    "occurred_at": col(S, OPERATIONAL, "ISO 8601 with offset", nullable=False, checks=[iso8601_with_offset()]),
+    "office_code": col(S, OPERATIONAL, "CBSA office, 4 digits", nullable=False, regex=r"^\d{4}$"),
+    "between_ports": col(B, OPERATIONAL, "Event between ports of entry"),
+    "action": col(S, OPERATIONAL, "SEIZURE/ARREST/REFUSAL/REFERRAL", nullable=False,
+                  isin=["SEIZURE", "ARREST", "REFUSAL", "REFERRAL"]),
+    "lat": col(F, OPERATIONAL, "location.lat", checks=[number_between(-90, 90)]),
+    "lon": col(F, OPERATIONAL, "location.lon", checks=[number_between(-180, 180)]),
+    "conveyance_mode": col(S, OPERATIONAL, "conveyance.mode", isin=["ROAD", "RAIL", "MARINE", "AIR", "FOOT"]),
+    "conveyance_plate": col(S, IDENTIFIER, "conveyance.plate", derived="plate_key"),
+    "officer_notes": col(S, FREE_TEXT, "Officer notes (dropped before the lake)"),
+    "caveat": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=["REL_IBET", "REL_CAN", "ORCON"]),
+}, "One row per CBSA enforcement event.")
+
+persons = schema("cbsa_persons", {
+    "family_name": col(S, IDENTIFIER, "Family name", derived="person_key"),
+    "given_name": col(S, IDENTIFIER, "Given name", derived="person_key"),
+    "birth_date": col(S, IDENTIFIER, "DD/MM/YYYY", derived="person_key, birth_year", checks=[parses_date("%d/%m/%Y")]),
+    "sex": col(S, QUASI, "M/F/X", isin=["M", "F", "X"]),
+    "nationality": col(S, QUASI, "alpha-3", regex=ALPHA3),
+    "doc_type": col(S, OPERATIONAL, "travel_doc.type", isin=["PASSPORT", "NEXUS", "PR_CARD"]),
+    "doc_number": col(S, IDENTIFIER, "travel_doc.number", derived="document_key"),
+    "doc_issuer": col(S, OPERATIONAL, "travel_doc.issuer, alpha-3", regex=ALPHA3),
+}, "One row per person named by an event.")
+
+goods = schema("cbsa_goods", {
+    "commodity": col(S, OPERATIONAL, "Commodity code (RCMP codes)", nullable=False, isin=COMMODITIES),
+    "quantity": col(F, OPERATIONAL, "Quantity in uom", checks=[number_between(0, 1e9)]),
+    "uom": col(S, OPERATIONAL, "KGM/GRM/NMB", isin=["KGM", "GRM", "NMB"]),
+    "value_cad": col(F, OPERATIONAL, "Value, CAD", checks=[number_between(0, 1e12)]),
+}, "One row per goods line of an event.")
+
+CONTRACT = Contract("cbsa", {"events": events, "persons": persons, "goods": goods}, id_column="event_ref",
+                    parents={"persons": "events", "goods": "events"})

@@ -1,0 +1,44 @@
+"""ICE HSI investigation updates ``ice_hsi_cases_YYYYMMDD.parquet`` (ICD: ICE)."""
+import datetime as dt
+
+import pandera.polars as pa
+import polars as pl
+
+from contracts.base import (ALPHA3, FREE_TEXT, IDENTIFIER, OPERATIONAL, QUASI, Contract, _check, col,
+                            number_between, schema, whole_number_between)
+from ibet.reference import region_codes
+
+S = pl.Utf8
+CATEGORIES = ["NARCOTICS", "WEAPONS", "HUMAN_SMUGGLING", "FINANCIAL", "NATSEC"]
+
+
+def date_between(lo: dt.date, hi: dt.date) -> pa.Check:
+    return _check(lambda c: c.is_between(lo, hi), "date_between", f"date not between {lo} and {hi}")
+
+
+cases = schema("ice_cases", {
+    "case_number": col(S, OPERATIONAL, "HSI case number", nullable=False, unique=True),
+    "opened_on": col(pl.Date, OPERATIONAL, "Date the case was opened", nullable=False,
+                     checks=[date_between(dt.date(1990, 1, 1), dt.date(2100, 1, 1))]),
+    "updated_at": col(pl.Datetime("us", "UTC"), OPERATIONAL, "Update time, UTC", nullable=False),
+    "category": col(S, OPERATIONAL, "Case category", nullable=False, isin=CATEGORIES),
+    "status": col(S, OPERATIONAL, "Case status", nullable=False, isin=["OPEN", "CLOSED_ARREST", "CLOSED_NO_ACTION"]),
+    "best_team": col(pl.Boolean, OPERATIONAL, "Case worked by a BEST task force"),
+    "ibet_region": col(S, OPERATIONAL, "IBET region code", isin=region_codes()),
+    "arrests": col(pl.Int64, OPERATIONAL, "Arrests", checks=[whole_number_between(0, 100000)]),
+    "seized_usd": col(pl.Float64, OPERATIONAL, "Seized value, USD", checks=[number_between(0, 1e12)]),
+    "partner_agencies": col(S, OPERATIONAL, "Partner agencies, comma-joined by the reader"),
+    "summary": col(S, FREE_TEXT, "Case summary (dropped before the lake)"),
+    "caveat": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=["REL_IBET", "REL_USA", "ORCON"]),
+}, "One row per case touched that day.")
+
+subjects = schema("ice_subjects", {
+    "name": col(S, IDENTIFIER, "Subject name (LAST, FIRST or FIRST LAST)", derived="person_key"),
+    "dob": col(pl.Date, IDENTIFIER, "Date of birth", derived="person_key, birth_year",
+               checks=[date_between(dt.date(1900, 1, 1), dt.date(2100, 1, 1))]),
+    "passport_no": col(S, IDENTIFIER, "Passport number", derived="document_key"),
+    "nationality": col(S, QUASI, "alpha-3", regex=ALPHA3),
+}, "One row per subject of a case.")
+
+CONTRACT = Contract("ice", {"cases": cases, "subjects": subjects}, id_column="case_number",
+                    parents={"subjects": "cases"})

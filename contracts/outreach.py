@@ -1,0 +1,4 @@
+"""Program outreach file: see contracts.program."""
+from contracts.program import OUTREACH as CONTRACT
+
+__all__ = ["CONTRACT"]

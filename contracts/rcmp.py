@@ -1,0 +1,39 @@
+"""RCMP occurrence extract ``RCMP_IBET_OCC_YYYYMMDD.csv`` (ICD: RCMP)."""
+import polars as pl
+
+from contracts.base import (ALPHA3, FREE_TEXT, IANA_ZONES, IDENTIFIER, OPERATIONAL, QUASI, Contract,
+                            col, number_between, parses_date, parses_datetime, schema)
+
+OCCURRENCE_TYPES = ["DRUG", "FIREARM", "HUMAN_SMUGGLING", "TOBACCO", "CURRENCY", "NATSEC", "ILLEGAL_ENTRY", "OTHER"]
+COMMODITIES = ["COCAINE", "METH", "FENTANYL", "CANNABIS", "FIREARMS", "TOBACCO", "CURRENCY"]
+S = pl.Utf8
+
+occurrences = schema("rcmp_occurrences", {
+    "occurrence_id": col(S, OPERATIONAL, "Occurrence number, unique across all days", nullable=False,
+                         unique=True, regex=r"^\d{4}-\d{6}$"),
+    "reported_local": col(S, OPERATIONAL, "Local wall time of the detachment", nullable=False,
+                          checks=[parses_datetime("%Y-%m-%d %H:%M")]),
+    "detachment_tz": col(S, OPERATIONAL, "IANA time zone of the detachment", nullable=False, isin=IANA_ZONES),
+    "detachment": col(S, OPERATIONAL, "Detachment name", nullable=False),
+    "latitude": col(S, OPERATIONAL, "Decimal degrees", checks=[number_between(-90, 90)]),
+    "longitude": col(S, OPERATIONAL, "Decimal degrees", checks=[number_between(-180, 180)]),
+    "occurrence_type": col(S, OPERATIONAL, "Occurrence type code", nullable=False, isin=OCCURRENCE_TYPES),
+    "intel_led": col(S, OPERATIONAL, "Y when the occurrence came from intelligence", nullable=False, isin=["Y", "N"]),
+    "joint_operation_id": col(S, OPERATIONAL, "Joint operation, e.g. JOP-PAC-0042"),
+    "subject_surname": col(S, IDENTIFIER, "Subject surname", derived="person_key"),
+    "subject_given_names": col(S, IDENTIFIER, "Subject given names", derived="person_key"),
+    "subject_dob": col(S, IDENTIFIER, "Subject date of birth", derived="person_key, birth_year",
+                       checks=[parses_date("%Y-%m-%d")]),
+    "subject_gender": col(S, QUASI, "M/F/X", isin=["M", "F", "X"]),
+    "subject_citizenship": col(S, QUASI, "ISO 3166 alpha-3", regex=ALPHA3),
+    "licence_plate": col(S, IDENTIFIER, "Licence plate", derived="plate_key"),
+    "plate_jurisdiction": col(S, OPERATIONAL, "2-letter province/state", regex=r"^[A-Z]{2}$"),
+    "seizure_commodity": col(S, OPERATIONAL, "Seized commodity code", isin=COMMODITIES),
+    "seizure_quantity": col(S, OPERATIONAL, "Quantity in seizure_unit", checks=[number_between(0, 1e9)]),
+    "seizure_unit": col(S, OPERATIONAL, "kg/g/units/CAD", isin=["kg", "g", "units", "CAD"]),
+    "seizure_value_cad": col(S, OPERATIONAL, "Estimated value, CAD", checks=[number_between(0, 1e12)]),
+    "narrative": col(S, FREE_TEXT, "Narrative (dropped before the lake)"),
+    "caveat": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=["REL_IBET", "REL_CAN", "ORCON"]),
+}, "One row per RCMP occurrence reported that day.")
+
+CONTRACT = Contract("rcmp", {"occurrences": occurrences}, id_column="occurrence_id")

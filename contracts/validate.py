@@ -1,0 +1,128 @@
+"""Run a contract over the raw levels of one file: valid rows, and a reason per invalid row.
+
+Validation is lazy (every failure of every row is collected). A failure tied to a row
+sends that row to quarantine; a failure of the frame itself (a column of the wrong
+type) rejects the file. A child record whose parent is quarantined goes with it, so
+every record of the file ends in exactly one place. The quarantine frame carries the
+column, check and reason, and the failing *value* only for operational columns: the
+raw value of an identifier or free-text column never leaves this module.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+os.environ.setdefault("PANDERA_VALIDATION_DEPTH", "SCHEMA_AND_DATA")
+
+import pandera.polars as pa  # noqa: E402
+import polars as pl  # noqa: E402
+
+from contracts.base import OPERATIONAL, Contract, privacy_of  # noqa: E402
+from transforms.readers import PARENT, ROW, RejectedFile  # noqa: E402
+
+_CHECK_REASONS = {
+    "not_nullable": "required value missing",
+    "field_uniqueness": "duplicate id within the file",
+}
+
+QUARANTINE_SCHEMA = {
+    "level": pl.Utf8, "record": pl.Int64, "parent_record": pl.Int64, "source_id": pl.Utf8,
+    "columns": pl.Utf8, "checks": pl.Utf8, "reason": pl.Utf8, "operational_values": pl.Utf8,
+}
+
+
+@dataclass
+class Validation:
+    valid: dict[str, pl.DataFrame]  #: per level, the valid rows (with a ``_pos`` column)
+    quarantine: pl.DataFrame  #: one row per quarantined record, no raw personal value
+    read: dict[str, int]
+    loaded: dict[str, int]
+    quarantined: dict[str, int]
+
+
+def missing_columns(contract: Contract, levels: dict[str, pl.DataFrame]) -> list[str]:
+    return [f"{lvl}.{c}" if len(contract.levels) > 1 else c
+            for lvl, sch in contract.levels.items() for c in sch.columns if c not in levels[lvl].columns]
+
+
+def _failures(level: str, sch: pa.DataFrameSchema, df: pl.DataFrame) -> pl.DataFrame:
+    """(pos, column, check, reason, value) per failing cell; raises RejectedFile on frame errors."""
+    empty = pl.DataFrame(schema={"pos": pl.Int64, "column": pl.Utf8, "check": pl.Utf8, "reason": pl.Utf8,
+                                 "value": pl.Utf8})
+    try:
+        sch.validate(df, lazy=True)
+        return empty
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+    frame_level = fc.filter(pl.col("index").is_null())
+    if frame_level.height:
+        first = frame_level.row(0, named=True)
+        raise RejectedFile(f"{level}: column {first['column']} fails {first['check']} "
+                           "(wrong type or structure for the whole file)")
+    priv = privacy_of(sch)
+    operational = [c for c, p in priv.items() if p == OPERATIONAL]
+    reason = pl.col("check").replace(_CHECK_REASONS)
+    return fc.select(
+        pl.col("index").cast(pl.Int64).alias("pos"),
+        pl.col("column").cast(pl.Utf8),
+        pl.col("check").cast(pl.Utf8),
+        (pl.col("column") + ": " + reason).alias("reason"),
+        pl.when(pl.col("column").is_in(operational))
+        .then(pl.col("failure_case").cast(pl.Utf8).str.slice(0, 64)).otherwise(None).alias("value"),
+    )
+
+
+def validate(contract: Contract, levels: dict[str, pl.DataFrame]) -> Validation:
+    missing = missing_columns(contract, levels)
+    if missing:
+        raise RejectedFile(f"missing required columns: {', '.join(missing)}")
+    top = contract.top
+    top_ids = levels[top][contract.id_column]
+    bad_pos: dict[str, pl.Series] = {}
+    records: list[pl.DataFrame] = []
+    for level, sch in contract.levels.items():
+        df = levels[level]
+        fails = _failures(level, sch, df)
+        per_row = fails.group_by("pos", maintain_order=True).agg(
+            pl.col("column").unique(maintain_order=True).str.join(";").alias("columns"),
+            pl.col("check").unique(maintain_order=True).str.join(";").alias("checks"),
+            pl.col("reason").unique(maintain_order=True).str.join("; ").alias("reason"),
+            (pl.col("column") + "=" + pl.col("value")).drop_nulls().str.join("; ").alias("operational_values"),
+        )
+        parent_level = contract.parents.get(level)
+        if parent_level is not None and parent_level in bad_pos:
+            cascade = df.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("pos"), pl.col(PARENT)).filter(
+                pl.col(PARENT).is_in(bad_pos[parent_level].implode()))
+            cascade = cascade.select(
+                "pos", pl.lit(None, pl.Utf8).alias("columns"), pl.lit("parent_quarantined").alias("checks"),
+                pl.lit(f"{parent_level} record quarantined").alias("reason"),
+                pl.lit(None, pl.Utf8).alias("operational_values"))
+            per_row = (pl.concat([per_row, cascade], how="vertical_relaxed")
+                       .group_by("pos", maintain_order=True)
+                       .agg(pl.col("columns").drop_nulls().str.join(";"), pl.col("checks").str.join(";"),
+                            pl.col("reason").str.join("; "),
+                            pl.col("operational_values").drop_nulls().str.join("; ")))
+        bad_pos[level] = per_row["pos"]
+        parent_pos = df[PARENT] if PARENT in df.columns else None
+        idx = per_row["pos"]
+        src = top_ids.gather(parent_pos.gather(idx)) if parent_pos is not None else top_ids.gather(idx)
+        records.append(per_row.select(
+            pl.lit(level).alias("level"),
+            pl.Series("record", df[ROW].gather(idx), dtype=pl.Int64) if parent_pos is None
+            else pl.Series("record", df[ROW].gather(idx), dtype=pl.Int64),
+            pl.Series("parent_record", levels[parent_level][ROW].gather(parent_pos.gather(idx)), dtype=pl.Int64)
+            if parent_pos is not None else pl.lit(None, pl.Int64).alias("parent_record"),
+            pl.Series("source_id", src, dtype=pl.Utf8),
+            "columns", "checks", "reason", "operational_values",
+        ))
+    quarantine = pl.concat(records, how="vertical_relaxed").cast(QUARANTINE_SCHEMA) if records else pl.DataFrame(
+        schema=QUARANTINE_SCHEMA)
+    valid, read, loaded, quarantined = {}, {}, {}, {}
+    for level in contract.levels:
+        df = levels[level].with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_pos"))
+        bad = bad_pos[level].implode()
+        valid[level] = df.filter(~pl.col("_pos").is_in(bad))
+        read[level] = df.height
+        quarantined[level] = bad_pos[level].len()
+        loaded[level] = valid[level].height
+    return Validation(valid, quarantine, read, loaded, quarantined)

@@ -1,0 +1,156 @@
+"""``ibet``: the command line of the warehouse (typer + rich)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ibet.keys import MissingKeyError, create_key, load_key
+from ibet.registry import AGENCIES, sources
+from ibet.settings import get_settings
+
+app = typer.Typer(help="IBET shared intelligence warehouse.", no_args_is_help=True, add_completion=False)
+console = Console()
+err = Console(stderr=True)
+
+
+def _key_or_exit() -> bytes:
+    try:
+        return load_key(get_settings())
+    except MissingKeyError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(3) from None
+
+
+@app.command()
+def keygen(force: bool = typer.Option(False, help="Replace an existing key (every pseudonym changes).")) -> None:
+    """Create the pseudonymization key file under IBET_HOME/keys (mode 0600)."""
+    settings = get_settings().ensure()
+    try:
+        path = create_key(settings, force=force)
+    except FileExistsError as exc:
+        err.print(f"[yellow]{exc}[/yellow]")
+        raise typer.Exit(1) from None
+    console.print(f"key written to {path} (mode 0600)")
+
+
+@app.command()
+def generate(
+    out: Path = typer.Option(None, help="Folder to write into (default IBET_HOME/inbox)."),
+    start: str = typer.Option("2026-11-02", help="First extract date, YYYY-MM-DD."),
+    days: int = typer.Option(7, min=1),
+    rows_per_day: int = typer.Option(500, min=1, help="Records per agency per day."),
+    seed: int = typer.Option(42),
+    dirty_rate: float = typer.Option(0.02, min=0.0, max=0.5, help="Share of records corrupted on purpose."),
+) -> None:
+    """Write synthetic partner extracts exactly as the ICD says, with a ground-truth manifest."""
+    from ibet.generator import GROUND_TRUTH
+    from ibet.generator import generate as run
+
+    target = out or get_settings().inbox
+    try:
+        first = dt.date.fromisoformat(start)
+    except ValueError:
+        err.print(f"[red]error:[/red] --start {start!r} is not a YYYY-MM-DD date")
+        raise typer.Exit(2) from None
+    with console.status("generating…") as status:
+        truth = run(target, first, days, rows_per_day, seed, dirty_rate,
+                    progress=lambda f: status.update(f"generating {f}"))
+    console.print(f"{len(truth['files'])} files written under {target}; ground truth in {target / GROUND_TRUTH}")
+
+
+def _result_table(results: list) -> Table:
+    t = Table(title="ingest")
+    for c in ("agency", "file", "status", "read", "loaded", "quarantined", "reason"):
+        t.add_column(c, justify="right" if c in ("read", "loaded", "quarantined") else "left")
+    for r in results:
+        t.add_row(r.agency, r.file, "[green]loaded[/green]" if r.ok else "[red]rejected[/red]", str(r.rows_read),
+                  str(r.rows_loaded), str(r.rows_quarantined), r.reason or "")
+    return t
+
+
+@app.command()
+def ingest(
+    agency: str = typer.Argument(..., help=f"One of: {', '.join(AGENCIES)}"),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The extract to ingest."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON object instead of a table."),
+) -> None:
+    """Validate, pseudonymize and load one extract; exit 2 when the file is rejected."""
+    from ibet.ingest import ingest_file
+
+    key = _key_or_exit()
+    try:
+        result = ingest_file(agency, file, key=key)
+    except (KeyError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc.args[0] if exc.args else exc}")
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), sort_keys=True))
+    else:
+        console.print(_result_table([result]))
+    if not result.ok:
+        err.print(f"rejected: {result.reason}")
+        raise typer.Exit(2)
+
+
+@app.command("ingest-inbox")
+def ingest_inbox(
+    agency: Optional[list[str]] = typer.Option(None, "--agency", help="Limit to these agencies."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Ingest every extract waiting in IBET_HOME/inbox, in date order, with progress."""
+    from rich.progress import Progress
+
+    from ibet.ingest import ingest_file
+
+    settings = get_settings().ensure()
+    key = _key_or_exit()
+    todo = []
+    for s in sources():
+        if agency and s.agency not in agency:
+            continue
+        for f in sorted((settings.inbox / s.agency).glob(s.file_glob)):
+            if s.match(f.name) is not None:
+                todo.append((s.match(f.name), s.agency, f))
+    todo.sort()
+    results = []
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("ingesting", total=len(todo))
+        for _, ag, f in todo:
+            progress.update(task, description=f"{ag}/{f.name}")
+            results.append(ingest_file(ag, f, settings=settings, key=key))
+            progress.advance(task)
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in results], sort_keys=True))
+    else:
+        console.print(_result_table(results))
+        tot = [sum(getattr(r, a) for r in results) for a in ("rows_read", "rows_loaded", "rows_quarantined")]
+        console.print(f"{len(results)} files: read {tot[0]:,}, loaded {tot[1]:,}, quarantined {tot[2]:,}, "
+                      f"rejected files {sum(not r.ok for r in results)}")
+    if any(not r.ok for r in results):
+        raise typer.Exit(2)
+
+
+@app.command()
+def contracts(source: Optional[str] = typer.Argument(None, help="Source name; all when omitted.")) -> None:
+    """Print the data contracts (columns, types, privacy classes, rules) as Markdown."""
+    from contracts.base import describe_markdown
+
+    for s in sources():
+        if source in (None, s.name):
+            typer.echo(f"## {s.title} (`{s.agency}/{s.file_glob}`)\n")
+            typer.echo(describe_markdown(s.contract().CONTRACT))
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,76 @@
+"""One place for runtime configuration: where data lives, which key, which audiences.
+
+Everything the product writes lives under ``IBET_HOME`` (default ``./var``) so that a
+deployment has exactly one volume to back up, mount or wipe.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Environment variable naming the runtime home.
+HOME_ENV = "IBET_HOME"
+#: Environment variable that may carry the pseudonymization key (hex, >= 32 bytes).
+KEY_ENV = "IBET_PSEUDONYM_KEY"
+#: Environment variable that may name a key file instead.
+KEY_FILE_ENV = "IBET_PSEUDONYM_KEY_FILE"
+
+#: Published warehouse audiences and the caveats each may read (DOMAIN.md, releasability).
+AUDIENCES: dict[str, tuple[str, ...]] = {
+    "ibet": ("REL_IBET",),
+    "can": ("REL_IBET", "REL_CAN"),
+    "usa": ("REL_IBET", "REL_USA"),
+    "evaluator": ("REL_IBET", "REL_CAN", "REL_USA"),
+}
+#: Smallest count the aggregate-only evaluator warehouse may show.
+SUPPRESSION_THRESHOLD = 5
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved paths of one runtime home."""
+
+    home: Path
+
+    @property
+    def inbox(self) -> Path:
+        return self.home / "inbox"
+
+    @property
+    def lake(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def keys(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def reference(self) -> Path:
+        """Optional operator overrides of the shipped reference data (regions, units)."""
+        return self.home / "reference"
+
+    def ensure(self) -> "Settings":
+        """Create the runtime folders (idempotent)."""
+        for p in (self.inbox, self.lake, self.quarantine, self.warehouse, self.keys, self.logs):
+            p.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.keys, 0o700)
+        return self
+
+
+def get_settings(home: str | os.PathLike[str] | None = None) -> Settings:
+    """Settings for ``home``, else ``$IBET_HOME``, else ``./var``."""
+    raw = home if home is not None else os.environ.get(HOME_ENV, "var")
+    return Settings(home=Path(raw).expanduser().resolve())

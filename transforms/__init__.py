@@ -1,0 +1,1 @@
+"""Readers and normalizers: each partner's native format into one canonical model."""

@@ -1,0 +1,85 @@
+"""CBP northern border events: pipe-delimited, US zone abbreviations, DMS, pounds, MARIJUANA."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from contracts.cbp import CONTRACT, TZ_ABBREVIATIONS
+from transforms.canonical import LB_TO_KG
+from transforms.common import empty, finalize, source_columns, with_region
+from transforms.readers import read_delimited
+
+_DMS = r"""'^(\d+)°(\d+)''([\d.]+)"([NSEW])$'"""
+
+
+
+def _degrees(col: str, negative: str) -> str:
+    """D°M'S" with hemisphere -> signed decimal degrees."""
+    part = lambda i: f"CAST(regexp_extract({col}, {_DMS}, {i}) AS DOUBLE)"  # noqa: E731
+    return (f"CASE WHEN {col} IS NULL THEN NULL ELSE CASE WHEN right({col}, 1) = '{negative}' THEN -1 ELSE 1 END"
+            f" * ({part(1)} + {part(2)} / 60 + {part(3)} / 3600) END")
+
+
+def _tz_offset(col: str) -> str:
+    cases = " ".join(f"WHEN '{k}' THEN {v}" for k, v in TZ_ABBREVIATIONS.items())
+    return f"CASE {col} {cases} END"
+
+
+def read(path: Path) -> dict[str, pl.DataFrame]:
+    return {"events": read_delimited(path, "|", list(CONTRACT.levels["events"].columns))}
+
+
+def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
+    base = with_region(f"""
+        SELECT *, event_no AS source_id,
+          timezone('UTC', strptime(event_date, '%m/%d/%Y %I:%M %p') - to_hours({_tz_offset('tz')})) AS occurred_at,
+          {_degrees('lat_dms', 'S')} AS latitude, {_degrees('lon_dms', 'W')} AS longitude,
+          station AS reporting_unit, NULL::VARCHAR AS reported_region,
+          coalesce(CAST(persons_apprehended AS INTEGER), 0) AS n_persons,
+          CAST(drug_lbs AS DOUBLE) AS lbs, CAST(currency_usd AS DOUBLE) AS usd,
+          CAST(firearms_count AS INTEGER) AS guns
+        FROM v_events""", "cbp", unit_cols=("reporting_unit", "sector"))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW ev AS {base}")
+    events = finalize(con, "events", f"""
+        SELECT 'cbp:' || source_id AS event_uid, source_id, occurred_at, CAST(occurred_at AS DATE) AS event_date,
+          region_code, region_source, latitude, longitude, in_ibet_area,
+          CASE WHEN event_type = 'GOTAWAY' THEN 'ILLEGAL_ENTRY'
+               WHEN drug_type IS NOT NULL THEN 'DRUGS'
+               WHEN coalesce(guns, 0) > 0 THEN 'FIREARMS'
+               WHEN coalesce(usd, 0) > 0 THEN 'CURRENCY'
+               WHEN n_persons >= 3 THEN 'HUMAN_SMUGGLING'
+               ELSE 'ILLEGAL_ENTRY' END AS category,
+          CASE event_type WHEN 'BOTH' THEN 'APPREHENSION' ELSE event_type END AS action,
+          event_type <> 'GOTAWAY' AS is_interdiction, NULL AS intel_led, NULL AS joint_operation_id,
+          FALSE AS is_joint, reporting_unit, n_persons AS persons_count,
+          CASE WHEN event_type IN ('APPREHENSION', 'BOTH') THEN n_persons ELSE 0 END AS arrests,
+          NULL AS status, release AS caveat, {source_columns(ctx)}, _row AS source_row, _pos
+        FROM ev""", "_pos")
+    subjects = finalize(con, "subjects", """
+        SELECT 'cbp:' || source_id AS event_uid, 1 AS subject_seq, 'SUBJECT' AS role,
+          ibet_person(ibet_surname(subject_name), ibet_given(subject_name), strptime(dob, '%m/%d/%Y')) AS person_key,
+          ibet_hmac('DOCUMENT', ibet_norm(passport_no)) AS document_key,
+          CASE WHEN passport_no IS NOT NULL THEN 'PASSPORT' END AS document_type,
+          passport_country AS document_issuer, ibet_hmac('ANUMBER', ibet_norm(a_number)) AS anumber_key,
+          year(strptime(dob, '%m/%d/%Y')) AS birth_year, NULL AS sex, nationality, release AS caveat, _pos
+        FROM ev WHERE event_type <> 'GOTAWAY'
+          AND (subject_name IS NOT NULL OR dob IS NOT NULL OR a_number IS NOT NULL OR passport_no IS NOT NULL)""",
+        "_pos")
+    seizures = finalize(con, "seizures", f"""
+        SELECT * FROM (
+          SELECT 'cbp:' || source_id AS event_uid, 1 AS seizure_seq,
+            CASE drug_type WHEN 'MARIJUANA' THEN 'CANNABIS' ELSE drug_type END AS commodity, 'DRUGS' AS category,
+            lbs * {LB_TO_KG} AS quantity_kg, NULL AS quantity_units, NULL AS value, 'USD' AS currency,
+            release AS caveat, _pos
+          FROM ev WHERE drug_type IS NOT NULL
+          UNION ALL
+          SELECT 'cbp:' || source_id, 2, 'CURRENCY', 'CURRENCY', NULL, NULL, usd, 'USD', release, _pos
+          FROM ev WHERE coalesce(usd, 0) > 0
+          UNION ALL
+          SELECT 'cbp:' || source_id, 3, 'FIREARMS', 'FIREARMS', NULL, guns, NULL, 'USD', release, _pos
+          FROM ev WHERE coalesce(guns, 0) > 0)""", "_pos, seizure_seq")
+    conveyances = empty(con, "conveyances")  # CBP reports no conveyance
+    return {"events": events, "subjects": subjects, "seizures": seizures, "conveyances": conveyances}

@@ -1,0 +1,93 @@
+"""CBSA enforcement events: nested JSON Lines -> events, persons, goods; ISO times with offsets."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from transforms.common import commodity_category, finalize, source_columns, with_region
+from transforms.readers import RejectedFile, explode_children, read_ndjson
+
+S, F, B = pl.Utf8, pl.Float64, pl.Boolean
+JSON_SCHEMA = {
+    "event_ref": S, "occurred_at": S, "office_code": S, "between_ports": B, "action": S,
+    "location": pl.Struct({"lat": F, "lon": F}),
+    "persons": pl.List(pl.Struct({
+        "family_name": S, "given_name": S, "birth_date": S, "sex": S, "nationality": S,
+        "travel_doc": pl.Struct({"type": S, "number": S, "issuer": S})})),
+    "goods": pl.List(pl.Struct({"commodity": S, "quantity": F, "uom": S, "value_cad": F})),
+    "conveyance": pl.Struct({"mode": S, "plate": S}),
+    "officer_notes": S, "caveat": S,
+}
+REQUIRED_KEYS = ("event_ref", "occurred_at", "action", "caveat")
+
+
+def read(path: Path) -> dict[str, pl.DataFrame]:
+    raw = read_ndjson(path, JSON_SCHEMA)
+    if raw.height:
+        absent = [k for k in REQUIRED_KEYS if raw[k].null_count() == raw.height]
+        if absent:
+            raise RejectedFile(f"missing required fields in every record: {', '.join(absent)}")
+    events = raw.select(
+        "_row", "event_ref", "occurred_at", "office_code", "between_ports", "action",
+        pl.col("location").struct.field("lat").alias("lat"), pl.col("location").struct.field("lon").alias("lon"),
+        pl.col("conveyance").struct.field("mode").alias("conveyance_mode"),
+        pl.col("conveyance").struct.field("plate").alias("conveyance_plate"),
+        "officer_notes", "caveat",
+    )
+    persons = explode_children(raw.select("persons"), "persons")
+    persons = persons.with_columns(
+        pl.col("travel_doc").struct.field("type").alias("doc_type"),
+        pl.col("travel_doc").struct.field("number").alias("doc_number"),
+        pl.col("travel_doc").struct.field("issuer").alias("doc_issuer"),
+    ).drop("travel_doc")
+    goods = explode_children(raw.select("goods"), "goods")
+    del raw
+    return {"events": events, "persons": persons, "goods": goods}
+
+
+def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
+    base = with_region(f"""
+        SELECT e.*, e.event_ref AS source_id,
+          strptime(e.occurred_at, '%Y-%m-%dT%H:%M:%S%z') AS occurred_ts,
+          e.lat AS latitude, e.lon AS longitude, e.office_code AS reporting_unit, NULL::VARCHAR AS reported_region,
+          g.first_commodity, coalesce(p.n, 0) AS n_persons
+        FROM v_events e
+        LEFT JOIN (SELECT _parent, arg_min(commodity, _row) AS first_commodity FROM v_goods GROUP BY _parent) g
+          ON g._parent = e._pos
+        LEFT JOIN (SELECT _parent, count(*) AS n FROM v_persons GROUP BY _parent) p ON p._parent = e._pos""",
+        "cbsa")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW ev AS {base}")
+    events = finalize(con, "events", f"""
+        SELECT 'cbsa:' || source_id AS event_uid, source_id, occurred_ts AS occurred_at,
+          CAST(occurred_ts AS DATE) AS event_date, region_code, region_source, latitude, longitude, in_ibet_area,
+          CASE WHEN first_commodity IS NOT NULL THEN {commodity_category('first_commodity')}
+               WHEN action IN ('ARREST', 'REFUSAL') THEN 'ILLEGAL_ENTRY' ELSE 'OTHER' END AS category,
+          action, action IN ('SEIZURE', 'ARREST') AS is_interdiction, NULL AS intel_led,
+          NULL AS joint_operation_id, FALSE AS is_joint, reporting_unit, n_persons AS persons_count,
+          CASE WHEN action = 'ARREST' THEN n_persons ELSE 0 END AS arrests, NULL AS status, caveat,
+          {source_columns(ctx)}, _row AS source_row, _pos
+        FROM ev""", "_pos")
+    subjects = finalize(con, "subjects", """
+        SELECT 'cbsa:' || e.event_ref AS event_uid, p._row AS subject_seq, 'SUBJECT' AS role,
+          ibet_person(p.family_name, p.given_name, strptime(p.birth_date, '%d/%m/%Y')) AS person_key,
+          ibet_hmac('DOCUMENT', ibet_norm(p.doc_number)) AS document_key, p.doc_type AS document_type,
+          p.doc_issuer AS document_issuer, NULL AS anumber_key, year(strptime(p.birth_date, '%d/%m/%Y')) AS birth_year,
+          p.sex, p.nationality, e.caveat, e._pos, p._row
+        FROM v_persons p JOIN v_events e ON p._parent = e._pos""", "_pos, _row")
+    seizures = finalize(con, "seizures", f"""
+        SELECT 'cbsa:' || e.event_ref AS event_uid, g._row AS seizure_seq, g.commodity,
+          {commodity_category('g.commodity')} AS category,
+          CASE g.uom WHEN 'KGM' THEN g.quantity WHEN 'GRM' THEN g.quantity / 1000 END AS quantity_kg,
+          CASE WHEN g.uom = 'NMB' THEN g.quantity END AS quantity_units, g.value_cad AS value, 'CAD' AS currency,
+          e.caveat, e._pos, g._row
+        FROM v_goods g JOIN v_events e ON g._parent = e._pos""", "_pos, _row")
+    conveyances = finalize(con, "conveyances", """
+        SELECT 'cbsa:' || event_ref AS event_uid, conveyance_mode AS mode,
+          ibet_hmac('PLATE', ibet_norm(conveyance_plate)) AS plate_key, NULL AS plate_jurisdiction,
+          NULL AS vessel_key, NULL AS vessel_name, NULL AS vessel_mmsi, NULL AS vessel_flag, NULL AS vessel_type,
+          caveat, _pos
+        FROM v_events WHERE conveyance_mode IS NOT NULL OR conveyance_plate IS NOT NULL""", "_pos")
+    return {"events": events, "subjects": subjects, "seizures": seizures, "conveyances": conveyances}

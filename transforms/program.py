@@ -1,0 +1,42 @@
+"""Program-level CSV files (finance, outreach, radio tests) into their canonical tables."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from transforms.common import finalize, source_columns
+from transforms.readers import read_delimited
+
+
+def reader(contract_columns: list[str]):  # noqa: ANN201 - returns the module-level read()
+    def read(path: Path) -> dict[str, pl.DataFrame]:
+        return {"rows": read_delimited(path, ",", contract_columns)}
+
+    return read
+
+
+def finance(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
+    return {"finance": finalize(con, "finance", f"""
+        SELECT agency AS agency_code, CAST(planned_spending AS DOUBLE) AS planned_spending,
+          CAST(actual_spending AS DOUBLE) AS actual_spending, currency, note, {source_columns(ctx)}, _pos
+        FROM v_rows""", "_pos")}
+
+
+def outreach(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
+    return {"outreach": finalize(con, "outreach", f"""
+        SELECT event_id, CAST(event_date AS DATE) AS event_date, region_code, program,
+          CAST(attendees AS INTEGER) AS attendees, CAST(tips_received AS INTEGER) AS tips_received,
+          {source_columns(ctx)}, _pos
+        FROM v_rows""", "_pos")}
+
+
+def radio_tests(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
+    return {"radio_tests": finalize(con, "radio_tests", f"""
+        SELECT test_id, CAST(test_date AS DATE) AS test_date, region_code, agencies,
+          len(string_split(replace(agencies, ',', ';'), ';')) AS agency_count,
+          (regexp_matches(agencies, 'rcmp|cbsa') AND regexp_matches(agencies, 'cbp|ice|uscg')) AS cross_border,
+          success IN ('true', '1', 'Y') AS success, {source_columns(ctx)}, _pos
+        FROM v_rows""", "_pos")}

@@ -1,0 +1,62 @@
+"""RCMP occurrences: CSV with BOM and CRLF, local wall time + IANA zone, decimal degrees."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from contracts.rcmp import CONTRACT
+from transforms.common import commodity_category, finalize, source_columns, with_region
+from transforms.readers import read_delimited
+
+
+def read(path: Path) -> dict[str, pl.DataFrame]:
+    return {"occurrences": read_delimited(path, ",", list(CONTRACT.levels["occurrences"].columns))}
+
+
+def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
+    base = with_region("""
+        SELECT *, occurrence_id AS source_id,
+          timezone(detachment_tz, strptime(reported_local, '%Y-%m-%d %H:%M')) AS occurred_at,
+          TRY_CAST(latitude AS DOUBLE) AS lat_d, TRY_CAST(longitude AS DOUBLE) AS lon_d,
+          detachment AS reporting_unit, NULL::VARCHAR AS reported_region,
+          (subject_surname IS NOT NULL OR subject_dob IS NOT NULL) AS has_subject
+        FROM (SELECT * EXCLUDE (latitude, longitude), TRY_CAST(latitude AS DOUBLE) AS latitude,
+                     TRY_CAST(longitude AS DOUBLE) AS longitude FROM v_occurrences)""", "rcmp")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW occ AS {base}")
+    events = finalize(con, "events", f"""
+        SELECT 'rcmp:' || source_id AS event_uid, source_id, occurred_at, CAST(occurred_at AS DATE) AS event_date,
+          region_code, region_source, latitude, longitude, in_ibet_area,
+          CASE occurrence_type WHEN 'DRUG' THEN 'DRUGS' WHEN 'FIREARM' THEN 'FIREARMS' ELSE occurrence_type END
+            AS category,
+          CASE WHEN seizure_commodity IS NOT NULL THEN 'SEIZURE' WHEN has_subject THEN 'ARREST'
+               ELSE 'OCCURRENCE' END AS action,
+          (seizure_commodity IS NOT NULL OR has_subject) AS is_interdiction,
+          intel_led = 'Y' AS intel_led, joint_operation_id, joint_operation_id IS NOT NULL AS is_joint,
+          reporting_unit, CAST(has_subject AS INTEGER) AS persons_count, CAST(has_subject AS INTEGER) AS arrests,
+          NULL AS status, caveat, {source_columns(ctx)}, _row AS source_row, _pos
+        FROM occ""", "_pos")
+    subjects = finalize(con, "subjects", """
+        SELECT 'rcmp:' || source_id AS event_uid, 1 AS subject_seq, 'SUBJECT' AS role,
+          ibet_person(subject_surname, subject_given_names, strptime(subject_dob, '%Y-%m-%d')) AS person_key,
+          NULL AS document_key, NULL AS document_type, NULL AS document_issuer, NULL AS anumber_key,
+          year(strptime(subject_dob, '%Y-%m-%d')) AS birth_year, subject_gender AS sex,
+          subject_citizenship AS nationality, caveat, _pos
+        FROM occ WHERE has_subject""", "_pos")
+    seizures = finalize(con, "seizures", f"""
+        SELECT 'rcmp:' || source_id AS event_uid, 1 AS seizure_seq, seizure_commodity AS commodity,
+          {commodity_category('seizure_commodity')} AS category,
+          CASE seizure_unit WHEN 'kg' THEN q WHEN 'g' THEN q / 1000 END AS quantity_kg,
+          CASE WHEN seizure_unit = 'units' THEN q END AS quantity_units,
+          CASE WHEN seizure_unit = 'CAD' THEN coalesce(v, q) ELSE v END AS value, 'CAD' AS currency, caveat, _pos
+        FROM (SELECT *, CAST(seizure_quantity AS DOUBLE) AS q, CAST(seizure_value_cad AS DOUBLE) AS v FROM occ)
+        WHERE seizure_commodity IS NOT NULL""", "_pos")
+    conveyances = finalize(con, "conveyances", """
+        SELECT 'rcmp:' || source_id AS event_uid, 'ROAD' AS mode,
+          ibet_hmac('PLATE', ibet_norm(licence_plate)) AS plate_key, plate_jurisdiction,
+          NULL AS vessel_key, NULL AS vessel_name, NULL AS vessel_mmsi, NULL AS vessel_flag, NULL AS vessel_type,
+          caveat, _pos
+        FROM occ WHERE licence_plate IS NOT NULL""", "_pos")
+    return {"events": events, "subjects": subjects, "seizures": seizures, "conveyances": conveyances}

@@ -1,0 +1,211 @@
+"""Format readers: a partner file -> flat polars frames of raw values, one per record level.
+
+Readers never interpret values (that is the contract's job) and never put a file's
+content into an error message: parser messages can quote a row, and a row can hold a
+name. A file that cannot be read as its format says raises ``RejectedFile`` with a
+reason that names the file and the cause only.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import mmap
+import re
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+ROW = "_row"  #: 1-based record number within the file (or within the parent record)
+PARENT = "_parent"  #: 0-based position of the parent record in the parent level frame
+
+
+class RejectedFile(Exception):
+    """The whole file is rejected; ``reason`` is safe to print and to store."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def safe_parser_message(exc: BaseException) -> str:
+    """The parser's message up to where it would start quoting content."""
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    # pyarrow: "CSV parse error: Expected 22 columns, got 5: <row text>" -> keep up to "got 5"
+    msg = re.sub(r"(got \d+).*", r"\1", msg)
+    msg = re.split(r":\s*['\"<{\[]", msg)[0]
+    return msg[:160]
+
+
+def _header(path: Path, delimiter: str) -> list[str]:
+    with open(path, "rb") as fh:
+        first = fh.readline()
+    if not first.strip():
+        raise RejectedFile("empty file or missing header row")
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RejectedFile("header row is not UTF-8") from None
+    names = next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter))
+    if len(names) < 2:
+        raise RejectedFile(f"header row is not {delimiter!r}-delimited")
+    return [n.strip() for n in names]
+
+
+def read_delimited(path: Path, delimiter: str, required: list[str]) -> pl.DataFrame:
+    """A delimited text file with a header, every column as text (empty -> null)."""
+    names = _header(path, delimiter)
+    missing = [c for c in required if c not in names]
+    if missing:
+        raise RejectedFile(f"missing required columns: {', '.join(missing)}")
+    if len(set(names)) != len(names):
+        raise RejectedFile("duplicate column names in header")
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=64 << 20),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise RejectedFile(f"unreadable as {delimiter!r}-delimited UTF-8 text: {safe_parser_message(exc)}") from None
+    _check_complete_text(path)
+    df = pl.from_arrow(table)
+    assert isinstance(df, pl.DataFrame)
+    return df.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _check_complete_text(path: Path) -> None:
+    """A text extract ends with a line break; a file cut mid-record does not."""
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            raise RejectedFile("empty file")
+        fh.seek(-1, 2)
+        if fh.read(1) not in (b"\n", b"\r"):
+            raise RejectedFile("truncated: the file does not end with a complete record")
+
+
+def read_ndjson(path: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """JSON Lines with an explicit schema (unknown keys ignored, absent keys null)."""
+    if path.stat().st_size == 0:
+        raise RejectedFile("empty file")
+    _check_complete_text(path)
+    try:
+        df = pl.read_ndjson(path, schema=schema, ignore_errors=False)
+    except Exception as exc:  # polars raises ComputeError / SchemaError variants
+        raise RejectedFile(f"unreadable as JSON Lines: {safe_parser_message(exc)}") from None
+    return df.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def explode_children(parent: pl.DataFrame, list_col: str) -> pl.DataFrame:
+    """One row per element of ``parent[list_col]`` (a list of structs), keyed to its parent."""
+    kids = (
+        parent.select(pl.int_range(pl.len(), dtype=pl.Int64).alias(PARENT), pl.col(list_col))
+        .filter(pl.col(list_col).list.len() > 0)
+        .explode(list_col)
+    )
+    kids = kids.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(PARENT).alias(ROW))
+    return kids.unnest(list_col)
+
+
+# --------------------------------------------------------------------------- XML
+_XSLT_HEAD = ('<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
+              '<xsl:output method="text" encoding="UTF-8"/><xsl:template match="/">')
+_XSLT_TAIL = "</xsl:template></xsl:stylesheet>"
+
+
+def xslt_rows(record_xpath: str, fields: list[str], child_xpath: str | None = None) -> str:
+    """An XSLT that prints one tab-separated line per record (or per child of a record).
+
+    Values pass through ``normalize-space`` so a tab or a line break in a value cannot
+    split a record. With ``child_xpath`` each line starts with the parent's position.
+    """
+    cells = "<xsl:text>&#9;</xsl:text>".join(f'<xsl:value-of select="normalize-space({f})"/>' for f in fields)
+    if child_xpath is None:
+        body = f'<xsl:for-each select="{record_xpath}">{cells}<xsl:text>&#10;</xsl:text></xsl:for-each>'
+    else:
+        body = (f'<xsl:for-each select="{record_xpath}"><xsl:variable name="p" select="position()"/>'
+                f'<xsl:for-each select="{child_xpath}"><xsl:value-of select="$p"/><xsl:text>&#9;</xsl:text>'
+                f'<xsl:value-of select="position()"/><xsl:text>&#9;</xsl:text>{cells}'
+                f'<xsl:text>&#10;</xsl:text></xsl:for-each></xsl:for-each>')
+    return _XSLT_HEAD + body + _XSLT_TAIL
+
+
+def _tsv(text: bytes, names: list[str]) -> pa.Table:
+    if not text:
+        return pa.table({n: pa.array([], pa.string()) for n in names})
+    return pacsv.read_csv(
+        io.BytesIO(text),
+        read_options=pacsv.ReadOptions(column_names=names),
+        parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=True),
+    )
+
+
+def read_xml_records(path: Path, root: str, record: str, fields: dict[str, str],
+                     child: str | None = None, child_fields: dict[str, str] | None = None,
+                     chunk_bytes: int = 32 << 20) -> tuple[dict[str, str], pl.DataFrame, pl.DataFrame | None]:
+    """Records of a flat XML report, parsed in bounded chunks and flattened by XSLT (in C).
+
+    The file is memory-mapped and cut at record boundaries into chunks of about
+    ``chunk_bytes``; each chunk is parsed by lxml and flattened by two XSLT programs,
+    so memory stays bounded and no Python code runs per record.
+    Returns the root element's attributes, the records and (optionally) their children.
+    """
+    from lxml import etree
+
+    size = path.stat().st_size
+    if size == 0:
+        raise RejectedFile("empty file")
+    rec_t = etree.XSLT(etree.XML(xslt_rows(f"/*/{record}", list(fields.values())).encode()))
+    kid_t = (etree.XSLT(etree.XML(xslt_rows(f"/*/{record}", list((child_fields or {}).values()), child).encode()))
+             if child else None)
+    kid_names = [PARENT, ROW, *(child_fields or {})]
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, load_dtd=False)
+    end_tag = f"</{record}>".encode()
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        head = re.match(rb"\s*(?:\xef\xbb\xbf)?\s*(<\?xml[^>]*\?>)?\s*(<" + root.encode() + rb"\b[^>]*>)", mm[:4096])
+        if not head:
+            raise RejectedFile(f"not an XML document with a <{root}> root element")
+        try:
+            attrs = dict(etree.fromstring(head.group(2).replace(b">", b"/>", 1) if not head.group(2).endswith(b"/>")
+                                          else head.group(2)).attrib)
+        except etree.XMLSyntaxError:
+            raise RejectedFile(f"malformed <{root}> element") from None
+        closing = f"</{root}>".encode()
+        if not mm[max(0, size - 1024):].rstrip().endswith(closing):
+            raise RejectedFile(f"truncated: the document does not end with </{root}>")
+        body_end = mm.rfind(closing)
+        pos = head.end()
+        recs, kids, offset = [], [], 0
+        while pos < body_end:
+            cut = mm.find(end_tag, min(pos + chunk_bytes, body_end))
+            stop = body_end if cut < 0 or cut >= body_end else cut + len(end_tag)
+            chunk = b"<R>" + mm[pos:stop] + b"</R>"
+            pos = stop
+            try:
+                doc = etree.fromstring(chunk, parser=parser)
+            except (etree.XMLSyntaxError, ValueError) as exc:
+                raise RejectedFile(f"malformed XML: {safe_parser_message(exc)}") from None
+            t = _tsv(bytes(rec_t(doc)), list(fields))
+            recs.append(t)
+            if kid_t is not None:
+                k = pl.from_arrow(_tsv(bytes(kid_t(doc)), kid_names))
+                kids.append(k.with_columns((pl.col(PARENT).cast(pl.Int64) - 1 + offset).alias(PARENT),
+                                           pl.col(ROW).cast(pl.Int64)))
+            offset += t.num_rows
+            del doc
+    names = list(fields)
+    table = pa.concat_tables(recs) if recs else _tsv(b"", names)
+    df = pl.from_arrow(table)
+    assert isinstance(df, pl.DataFrame)
+    df = df.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    kid_df = None
+    if child:
+        kid_df = (pl.concat(kids) if kids else
+                  pl.DataFrame(schema={PARENT: pl.Int64, ROW: pl.Int64, **{n: pl.Utf8 for n in child_fields or {}}}))
+    return attrs, df, kid_df

@@ -1,0 +1,83 @@
+"""USCG maritime interdictions: XML, DTG times (Zulu), degrees and decimal minutes, hull ids."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from transforms.common import commodity_category, finalize, source_columns, with_region
+from transforms.readers import read_xml_records
+
+FIELDS = {
+    "id": "@id", "dtg": "DTG", "district": "District", "lat": "Position/@lat", "lon": "Position/@lon",
+    "vessel_name": "Vessel/@name", "vessel_hin": "Vessel/@hin", "vessel_mmsi": "Vessel/@mmsi",
+    "vessel_flag": "Vessel/@flag", "vessel_type": "Vessel/@type", "master_name": "Master/@name",
+    "master_dob": "Master/@dob", "master_nationality": "Master/@nationality", "persons_aboard": "PersonsAboard",
+    "outcome": "Outcome", "shiprider": "ShipRider", "narrative": "Narrative", "caveat": "Caveat",
+}
+SEIZURE_FIELDS = {"commodity": "@commodity", "kg": "@kg", "value_usd": "@value_usd"}
+_DDM = r"'^(\d+) ([\d.]+)([NSEW])$'"
+
+
+def read(path: Path) -> dict[str, pl.DataFrame]:
+    _attrs, recs, kids = read_xml_records(path, "InterdictionReport", "Interdiction", FIELDS, "Seizure",
+                                          SEIZURE_FIELDS)
+    assert kids is not None
+    return {"interdictions": recs, "seizures": kids}
+
+
+def _degrees(col: str, negative: str) -> str:
+    return (f"CASE WHEN {col} IS NULL THEN NULL ELSE CASE WHEN right({col}, 1) = '{negative}' THEN -1 ELSE 1 END * "
+            f"(CAST(regexp_extract({col}, {_DDM}, 1) AS DOUBLE) + CAST(regexp_extract({col}, {_DDM}, 2) AS DOUBLE) / 60)"
+            " END")
+
+
+# ddhhmmZ MON yy -> UTC timestamp
+_DTG_TS = ("timezone('UTC', make_timestamp(2000 + CAST(right(dtg, 2) AS INTEGER), "
+           "CAST((instr('JANFEBMARAPRMAYJUNJULAUGSEPOCTNOVDEC', substr(dtg, 9, 3)) + 2) / 3 AS INTEGER), "
+           "CAST(substr(dtg, 1, 2) AS INTEGER), CAST(substr(dtg, 3, 2) AS INTEGER), "
+           "CAST(substr(dtg, 5, 2) AS INTEGER), 0))")
+
+
+def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
+    base = with_region(f"""
+        SELECT i.*, i.id AS source_id, {_DTG_TS} AS occurred_ts,
+          {_degrees('i.lat', 'S')} AS latitude, {_degrees('i.lon', 'W')} AS longitude,
+          i.district AS reporting_unit, NULL::VARCHAR AS reported_region, s.first_commodity,
+          coalesce(CAST(i.persons_aboard AS INTEGER), 0) AS n_aboard
+        FROM v_interdictions i
+        LEFT JOIN (SELECT _parent, arg_min(commodity, _row) AS first_commodity FROM v_seizures GROUP BY _parent) s
+          ON s._parent = i._pos""", "uscg")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW it AS {base}")
+    events = finalize(con, "events", f"""
+        SELECT 'uscg:' || source_id AS event_uid, source_id, occurred_ts AS occurred_at,
+          CAST(occurred_ts AS DATE) AS event_date, region_code, region_source, latitude, longitude, in_ibet_area,
+          CASE WHEN first_commodity IS NOT NULL THEN {commodity_category('first_commodity')}
+               WHEN outcome = 'ARREST' THEN 'ILLEGAL_ENTRY' ELSE 'OTHER' END AS category,
+          outcome AS action, outcome IN ('SEIZURE', 'ARREST') AS is_interdiction, NULL AS intel_led,
+          NULL AS joint_operation_id, coalesce(shiprider = 'true', FALSE) AS is_joint, reporting_unit,
+          n_aboard AS persons_count, CASE WHEN outcome = 'ARREST' THEN n_aboard ELSE 0 END AS arrests,
+          NULL AS status, caveat, {source_columns(ctx)}, _row AS source_row, _pos
+        FROM it""", "_pos")
+    subjects = finalize(con, "subjects", """
+        SELECT 'uscg:' || id AS event_uid, 1 AS subject_seq, 'MASTER' AS role,
+          ibet_person(ibet_surname(master_name), ibet_given(master_name), strptime(master_dob, '%Y-%m-%d'))
+            AS person_key,
+          NULL AS document_key, NULL AS document_type, NULL AS document_issuer, NULL AS anumber_key,
+          year(strptime(master_dob, '%Y-%m-%d')) AS birth_year, NULL AS sex, master_nationality AS nationality,
+          caveat, _pos
+        FROM v_interdictions WHERE master_name IS NOT NULL OR master_dob IS NOT NULL""", "_pos")
+    seizures = finalize(con, "seizures", f"""
+        SELECT 'uscg:' || i.id AS event_uid, s._row AS seizure_seq, s.commodity,
+          {commodity_category('s.commodity')} AS category, CAST(s.kg AS DOUBLE) AS quantity_kg,
+          NULL AS quantity_units, CAST(s.value_usd AS DOUBLE) AS value, 'USD' AS currency, i.caveat, i._pos, s._row
+        FROM v_seizures s JOIN v_interdictions i ON s._parent = i._pos""", "_pos, _row")
+    conveyances = finalize(con, "conveyances", """
+        SELECT 'uscg:' || id AS event_uid, 'MARINE' AS mode, NULL AS plate_key, NULL AS plate_jurisdiction,
+          ibet_hmac('VESSEL', ibet_norm(vessel_hin)) AS vessel_key, vessel_name, vessel_mmsi, vessel_flag,
+          vessel_type, caveat, _pos
+        FROM v_interdictions
+        WHERE vessel_hin IS NOT NULL OR vessel_name IS NOT NULL OR vessel_mmsi IS NOT NULL""", "_pos")
+    return {"events": events, "subjects": subjects, "seizures": seizures, "conveyances": conveyances}
