@@ -1,0 +1,40 @@
+# The two set-up commands: `make demo` and `make test`. Both create .venv when missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+IBET := $(VENV)/bin/ibet
+export IBET_HOME ?= $(CURDIR)/var
+
+DEMO_START ?= 2026-11-02
+DEMO_DAYS ?= 7
+DEMO_ROWS ?= 500
+
+.PHONY: setup demo test bench clean lock
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check uv
+	$(VENV)/bin/uv pip install -q --python $(PY) -r requirements.lock
+	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps -e .
+	@touch $@
+
+setup: $(VENV)/.installed
+
+lock:  ## refresh requirements.lock from pyproject.toml
+	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev -o requirements.lock
+
+demo: setup
+	@test -f $(IBET_HOME)/keys/pseudonym.key || $(IBET) keygen
+	$(IBET) generate --start $(DEMO_START) --days $(DEMO_DAYS) --rows-per-day $(DEMO_ROWS) --seed 42
+	$(IBET) ingest-inbox
+	@echo "lake: $(IBET_HOME)/lake   quarantine: $(IBET_HOME)/quarantine   logs: $(IBET_HOME)/logs"
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) -m ibet.benchmarks.ingest --rows 1000000
+
+clean:
+	rm -rf var .pytest_cache

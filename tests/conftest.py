@@ -1,0 +1,48 @@
+"""Shared fixtures: a runtime home with a key, and one generated-and-ingested dataset."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+
+from ibet.generator import generate
+from ibet.ingest import ingest_file
+from ibet.registry import sources
+from ibet.settings import get_settings
+
+
+@pytest.fixture()
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A fresh IBET_HOME with a key in the environment."""
+    monkeypatch.setenv("IBET_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("IBET_PSEUDONYM_KEY", secrets.token_hex(32))
+    return get_settings().ensure()
+
+
+def inbox_files(inbox: Path) -> list[tuple[str, Path]]:
+    out = []
+    for s in sources():
+        for f in sorted((inbox / s.agency).glob(s.file_glob)):
+            out.append((s.agency, f))
+    return out
+
+
+@pytest.fixture(scope="session")
+def ingested(tmp_path_factory: pytest.TempPathFactory):
+    """Two days of dirty extracts from every agency, generated and ingested once."""
+    root = tmp_path_factory.mktemp("ingested")
+    old = {k: os.environ.get(k) for k in ("IBET_HOME", "IBET_PSEUDONYM_KEY")}
+    os.environ["IBET_HOME"] = str(root / "home")
+    os.environ["IBET_PSEUDONYM_KEY"] = secrets.token_hex(32)
+    settings = get_settings().ensure()
+    truth = generate(settings.inbox, dt.date(2026, 11, 2), 2, 150, seed=11, dirty_rate=0.06)
+    results = [ingest_file(a, f, settings=settings) for a, f in inbox_files(settings.inbox)]
+    yield {"settings": settings, "truth": truth, "results": results}
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
