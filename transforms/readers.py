@@ -61,6 +61,7 @@ def read_delimited(path: Path, delimiter: str, required: list[str]) -> pl.DataFr
         raise RejectedFile(f"missing required columns: {', '.join(missing)}")
     if len(set(names)) != len(names):
         raise RejectedFile("duplicate column names in header")
+    _check_complete_text(path)
     try:
         table = pacsv.read_csv(
             path,
@@ -71,7 +72,6 @@ def read_delimited(path: Path, delimiter: str, required: list[str]) -> pl.DataFr
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise RejectedFile(f"unreadable as {delimiter!r}-delimited UTF-8 text: {safe_parser_message(exc)}") from None
-    _check_complete_text(path)
     df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
     return df.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))

@@ -1,0 +1,87 @@
+"""Keyed pseudonyms: equal to Python's HMAC, normalized, keyed, refused without a key."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from ibet import privacy
+from ibet.keys import MissingKeyError, create_key, load_key
+from ibet.settings import get_settings
+from transforms.common import register_reference
+
+KEY = bytes(range(32))
+
+
+def _one(sql: str, key: bytes = KEY):
+    con = privacy.connect(key)
+    register_reference(con)
+    return con.sql(sql).fetchall()[0][0]
+
+
+def test_duckdb_hmac_equals_python_hmac():
+    expected = hmac.new(KEY, b"PERSON|GAGNE|HELENE|1980-02-03", hashlib.sha256).hexdigest()
+    assert _one("SELECT ibet_hmac('PERSON', 'GAGNE|HELENE|1980-02-03')") == expected
+
+
+def test_one_person_one_key_across_spellings():
+    rcmp = _one("SELECT ibet_person('Gagné', 'Hélène Marie', DATE '1980-02-03')")
+    cbp = _one("SELECT ibet_person(ibet_surname('GAGNE, HELENE MARIE'), ibet_given('GAGNE, HELENE MARIE'), "
+               "DATE '1980-02-03')")
+    uscg = _one("SELECT ibet_person(ibet_surname('Hélène Gagné'), ibet_given('Hélène Gagné'), DATE '1980-02-03')")
+    other = _one("SELECT ibet_person('Gagné', 'Hélène', DATE '1980-02-04')")
+    assert rcmp == cbp == uscg != other
+    assert _one("SELECT ibet_norm('O''Brien-St. Pierre ')") == "OBRIENSTPIERRE"
+
+
+def test_documents_normalized_and_domains_separate():
+    a = _one("SELECT ibet_hmac('DOCUMENT', ibet_norm('ab 123456'))")
+    b = _one("SELECT ibet_hmac('DOCUMENT', ibet_norm('AB-123456'))")
+    c = _one("SELECT ibet_hmac('PLATE', ibet_norm('AB123456'))")
+    assert a == b != c
+    assert _one("SELECT ibet_hmac('PLATE', ibet_norm(NULL))") is None
+
+
+def test_another_key_gives_other_pseudonyms():
+    sql = "SELECT ibet_person('Roy', 'Luc', DATE '1970-01-01')"
+    assert _one(sql) != _one(sql, key=bytes(32))
+
+
+def test_key_sources_and_refusal(tmp_path, monkeypatch):
+    monkeypatch.setenv("IBET_HOME", str(tmp_path))
+    monkeypatch.delenv("IBET_PSEUDONYM_KEY", raising=False)
+    s = get_settings()
+    with pytest.raises(MissingKeyError, match="ibet keygen"):
+        load_key(s)
+    path = create_key(s.ensure())
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert len(load_key(s)) == 32
+    with pytest.raises(FileExistsError):
+        create_key(s)
+    monkeypatch.setenv("IBET_PSEUDONYM_KEY", "00" * 8)
+    with pytest.raises(MissingKeyError, match="at least 32"):
+        load_key(s)
+
+
+def test_cli_refuses_without_key(tmp_path):
+    f = tmp_path / "RCMP_IBET_OCC_20261103.csv"
+    f.write_text("x\n")
+    env = {k: v for k, v in os.environ.items() if k != "IBET_PSEUDONYM_KEY"} | {"IBET_HOME": str(tmp_path / "h")}
+    proc = subprocess.run([sys.executable, "-m", "ibet.cli", "ingest", "rcmp", str(f)], env=env, capture_output=True,
+                          text=True)
+    assert proc.returncode == 3 and "no pseudonymization key" in proc.stderr
+    assert not (tmp_path / "h" / "lake").exists() or not any((tmp_path / "h" / "lake").rglob("*.parquet"))
+
+
+def test_key_never_in_outputs(ingested):
+    key = os.environ["IBET_PSEUDONYM_KEY"]
+    s = ingested["settings"]
+    for root in (s.lake, s.quarantine, s.logs):
+        for p in root.rglob("*"):
+            if p.is_file():
+                assert key.encode() not in p.read_bytes() and bytes.fromhex(key) not in p.read_bytes()
