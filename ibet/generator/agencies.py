@@ -174,8 +174,8 @@ def cbsa(day: Day, out: Path) -> dict:
     offices = list(CBSA_OFFICES)
     pl_ = places(day.rng, day.n, offices)
     utc = event_times(day)
-    lt = local_times(utc, pl_["region"].replace_strict(REGION_ZONES), "%Y-%m-%dT%H:%M:%S%z")["local"]
-    iso = lt.str.slice(0, 22) + ":" + lt.str.slice(22)  # +hhmm -> +hh:mm
+    lt = local_times(utc, pl_["region"].replace_strict(REGION_ZONES), "%Y-%m-%dT%H:%M:%S")
+    iso = lt["local"] + lt["offset"]
     action = _choice(day, ["SEIZURE", "ARREST", "REFUSAL", "REFERRAL"], [0.4, 0.25, 0.2, 0.15])
     n_persons = np.where(day.rng.random(day.n) < 0.7, day.rng.integers(1, 4, day.n), 0)
     n_goods = np.where(action == "SEIZURE", day.rng.integers(1, 4, day.n), 0)

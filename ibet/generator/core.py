@@ -80,17 +80,35 @@ def event_times(day: Day) -> pl.Series:
 
 
 def local_times(utc: pl.Series, zones: pl.Series, fmt: str, with_abbrev: bool = False) -> pl.DataFrame:
-    """Format UTC instants as wall time in per-row zones (one pass per distinct zone, not per row)."""
-    df = pl.DataFrame({"utc": utc, "zone": zones}).with_row_index("i")
-    parts = []
-    for zone in df["zone"].unique().to_list():
-        sub = df.filter(pl.col("zone") == zone)
-        local = sub["utc"].dt.convert_time_zone(zone)
-        cols = [sub["i"], local.dt.strftime(fmt).alias("local")]
-        if with_abbrev:
-            cols.append(local.dt.strftime("%Z").alias("abbrev"))
-        parts.append(pl.DataFrame(cols))
-    return pl.concat(parts).sort("i").drop("i")
+    """Wall time of UTC instants in per-row IANA zones, with the UTC offset (``+hh:mm``).
+
+    DuckDB's ICU time-zone rules are used (the same the transforms use): they are
+    current (e.g. British Columbia on permanent UTC-7 from November 2026) where the
+    system's and polars' bundled copies may lag. ``with_abbrev`` adds US abbreviations
+    (PST/PDT...), which ICU does not print; those come from polars, one pass per zone.
+    """
+    import duckdb
+
+    frame = pl.DataFrame({"utc": utc, "zone": zones})
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    out = con.sql(f"""
+        SELECT strftime(timezone(zone, utc), '{fmt}') AS local,
+               datediff('minute', CAST(utc AS TIMESTAMP), timezone(zone, utc)) AS m
+        FROM frame""").pl()
+    con.close()
+    out = out.with_columns(pl.format("{}{}:{}", pl.when(pl.col("m") < 0).then(pl.lit("-")).otherwise(pl.lit("+")),
+                                     (pl.col("m").abs() // 60).cast(pl.Utf8).str.zfill(2),
+                                     (pl.col("m").abs() % 60).cast(pl.Utf8).str.zfill(2)).alias("offset")).drop("m")
+    if with_abbrev:
+        df = frame.with_row_index("i")
+        parts = []
+        for zone in df["zone"].unique().to_list():
+            sub = df.filter(pl.col("zone") == zone)
+            parts.append(pl.DataFrame([sub["i"], sub["utc"].dt.convert_time_zone(zone).dt.strftime("%Z")
+                                       .alias("abbrev")]))
+        out = out.with_columns(pl.concat(parts).sort("i")["abbrev"])
+    return out
 
 
 def subject_draw(day: Day, share: float) -> pl.Series:

@@ -46,7 +46,9 @@ def person_pool(rng: np.random.Generator, size: int) -> pl.DataFrame:
         "hin": _codes(rng, size, 3, 9),
     }).with_columns(pl.col("dob").cast(pl.Date))
     # one person = one (surname, first given name, dob): drop accidental twins
-    return df.unique(subset=["surname", "given", "dob"], keep="first", maintain_order=True).with_columns(
+    df = df.unique(subset=["surname", "given", "dob"], keep="first", maintain_order=True)
+    return df.with_columns(  # ids stay 0..n-1: subject slots index the pool by position
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("person_id"),
         pl.col("surname").map_elements(fold, return_dtype=pl.Utf8).alias("surname_folded"),
         pl.col("given").map_elements(fold, return_dtype=pl.Utf8).alias("given_folded"),
     )
