@@ -68,7 +68,8 @@ def generate(
 def _result_table(results: list) -> Table:
     t = Table(title="ingest")
     for c in ("agency", "file", "status", "read", "loaded", "quarantined", "reason"):
-        t.add_column(c, justify="right" if c in ("read", "loaded", "quarantined") else "left")
+        t.add_column(c, justify="right" if c in ("read", "loaded", "quarantined") else "left",
+                     overflow="fold", no_wrap=c == "file")
     for r in results:
         t.add_row(r.agency, r.file, "[green]loaded[/green]" if r.ok else "[red]rejected[/red]", str(r.rows_read),
                   str(r.rows_loaded), str(r.rows_quarantined), r.reason or "")

@@ -2,7 +2,8 @@
 
     python -m ibet.benchmarks.ingest --rows 1000000
 
-Each agency runs in a fresh subprocess so its peak RSS is its own.
+Generation and each agency's ingest run in fresh subprocesses of a small parent: Linux
+keeps ``ru_maxrss`` across ``execve``, so a child of a big parent would report the parent's peak.
 """
 from __future__ import annotations
 
@@ -36,19 +37,24 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--agencies", default="rcmp,cbsa,cbp,ice,uscg")
     ap.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--generate-into", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
         _one(*a.one)
         return
-    from ibet.generator import generate
+    if a.generate_into:
+        from ibet.generator import generate
 
+        generate(Path(a.generate_into), dt.date(2026, 11, 3), 1, a.rows, seed=1, dirty_rate=0.01,
+                 agencies_=a.agencies.split(","))
+        return
     home = Path(tempfile.mkdtemp(prefix="ibet-bench-"))
     env = os.environ | {"IBET_HOME": str(home), "IBET_PSEUDONYM_KEY": secrets.token_hex(32)}
-    os.environ.update(env)
     t = time.perf_counter()
-    truth = generate(home / "inbox", dt.date(2026, 11, 3), 1, a.rows, seed=1, dirty_rate=0.01,
-                     agencies_=a.agencies.split(","))
+    subprocess.run([sys.executable, "-m", "ibet.benchmarks.ingest", "--rows", str(a.rows), "--agencies", a.agencies,
+                    "--generate-into", str(home / "inbox")], env=env, check=True)
     print(f"generated {a.rows:,} records per agency in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    truth = json.loads((home / "inbox" / "_ground_truth.json").read_text())
     for f in truth["files"]:
         if f["agency"] == "program":
             continue
