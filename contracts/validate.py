@@ -108,8 +108,7 @@ def validate(contract: Contract, levels: dict[str, pl.DataFrame]) -> Validation:
         src = top_ids.gather(parent_pos.gather(idx)) if parent_pos is not None else top_ids.gather(idx)
         records.append(per_row.select(
             pl.lit(level).alias("level"),
-            pl.Series("record", df[ROW].gather(idx), dtype=pl.Int64) if parent_pos is None
-            else pl.Series("record", df[ROW].gather(idx), dtype=pl.Int64),
+            pl.Series("record", df[ROW].gather(idx), dtype=pl.Int64),
             pl.Series("parent_record", levels[parent_level][ROW].gather(parent_pos.gather(idx)), dtype=pl.Int64)
             if parent_pos is not None else pl.lit(None, pl.Int64).alias("parent_record"),
             pl.Series("source_id", src, dtype=pl.Utf8),

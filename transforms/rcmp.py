@@ -20,7 +20,6 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
     base = with_region("""
         SELECT *, occurrence_id AS source_id,
           timezone(detachment_tz, strptime(reported_local, '%Y-%m-%d %H:%M')) AS occurred_at,
-          TRY_CAST(latitude AS DOUBLE) AS lat_d, TRY_CAST(longitude AS DOUBLE) AS lon_d,
           detachment AS reporting_unit, NULL::VARCHAR AS reported_region,
           (subject_surname IS NOT NULL OR subject_dob IS NOT NULL) AS has_subject
         FROM (SELECT * EXCLUDE (latitude, longitude), TRY_CAST(latitude AS DOUBLE) AS latitude,
