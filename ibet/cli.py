@@ -149,6 +149,149 @@ def contracts(source: Optional[str] = typer.Argument(None, help="Source name; al
             typer.echo(describe_markdown(s.contract().CONTRACT))
 
 
+def _emit(columns: list[str], rows: list, fmt: str, output: Optional[Path], title: str) -> None:
+    """Print or write a result in the chosen format (CSV/XLSX made safe for spreadsheets)."""
+    from ibet import exports
+
+    if fmt == "xlsx":
+        if output is None:
+            err.print("[red]error:[/red] --format xlsx needs --output FILE.xlsx")
+            raise typer.Exit(2)
+        exports.write_xlsx(output, columns, rows, sheet=title)
+        console.print(f"{len(rows)} rows written to {output}")
+        return
+    if fmt == "table":
+        t = Table(title=title)
+        for i, c in enumerate(columns):
+            t.add_column(c, overflow="fold", no_wrap=i == 0)
+        for r in rows:
+            t.add_row(*("" if v is None else f"{v:,.4g}" if isinstance(v, float) and abs(v) < 1
+                        else f"{v:,.2f}".removesuffix(".00") if isinstance(v, float) else str(v) for v in r))
+        if output is not None:
+            err.print("[yellow]--output is ignored with --format table[/yellow]")
+        console.print(t)
+        return
+    text = {"csv": exports.to_csv, "json": exports.to_json, "md": exports.to_markdown}[fmt](columns, rows)
+    if output is not None:
+        output.write_text(text)
+        console.print(f"{len(rows)} rows written to {output}")
+    else:
+        typer.echo(text, nl=False)
+
+
+@app.command()
+def build(
+    full: bool = typer.Option(False, "--full", help="Reload the whole lake (e.g. after a key rotation)."),
+    force: bool = typer.Option(False, "--force", help="Build even when nothing changed."),
+    no_publish: bool = typer.Option(False, "--no-publish", help="Build the .new files but do not publish them."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Build the warehouse from the lake and publish one DuckDB file per audience."""
+    from warehouse.build import BuildLockedError, build_all
+    from warehouse.runner import SqlFileError
+
+    settings = get_settings().ensure()
+    try:
+        with console.status("building…") as status:
+            result = build_all(settings, full=full, force=force, publish_files=not no_publish,
+                               progress=lambda m: status.update(m))
+    except (BuildLockedError, SqlFileError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(result.summary(), sort_keys=True))
+    elif result.skipped:
+        console.print("warehouse is up to date (nothing changed in the lake, reference data or marts); "
+                      "use --force to rebuild")
+    else:
+        t = Table(title=f"warehouse build ({'full' if result.refresh.full else 'incremental'}: "
+                        f"{len(result.refresh.changed)} partitions loaded, {len(result.refresh.removed)} removed)")
+        for c in ("audience", "file", "events", "indicators", "seconds"):
+            t.add_column(c, justify="right" if c in ("events", "indicators", "seconds") else "left")
+        for a, b in result.audiences.items():
+            t.add_row(a, str(b.published if result.published else b.candidate), str(b.tables.get("fact_events", "-")),
+                      str(b.tables.get("mart_indicators", "-")), f"{b.seconds:.1f}")
+        console.print(t)
+        console.print("published" if result.published else "[yellow]not published[/yellow]",
+                      f"in {result.seconds:.1f} s")
+    if not result.published and not result.skipped and not no_publish:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sql(
+    query: str = typer.Argument(..., help="A SELECT (read-only)."),
+    audience: str = typer.Option("ibet", "--audience", "-a", help="ibet, can, usa or evaluator."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, csv, json, md or xlsx."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to a file instead of the terminal."),
+) -> None:
+    """Query a published audience file (read-only; file access disabled)."""
+    import duckdb
+
+    from warehouse import access
+
+    if fmt not in ("table", "csv", "json", "md", "xlsx"):
+        err.print("[red]error:[/red] --format must be table, csv, json, md or xlsx")
+        raise typer.Exit(2)
+    try:
+        columns, rows = access.query(get_settings(), audience, query)
+    except (KeyError, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/red] {exc.args[0] if exc.args else exc}")
+        raise typer.Exit(2) from None
+    except duckdb.Error as exc:
+        err.print(f"[red]query failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+    _emit(columns, rows, fmt, output, f"{audience}: {len(rows)} rows")
+
+
+@app.command()
+def indicators(
+    fiscal_year: str = typer.Option(..., "--fiscal-year", "-y", help="2006-07 (Canada, April-March) or FY2007 (US)."),
+    region: str = typer.Option("ALL", "--region", help="A region code, or ALL."),
+    audience: str = typer.Option("evaluator", "--audience", "-a"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, csv, json, xlsx or md."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o"),
+) -> None:
+    """Program performance indicators for one fiscal year, per partner (suppressed below 5)."""
+    from warehouse.indicators import indicator_table
+
+    if fmt not in ("table", "csv", "json", "md", "xlsx"):
+        err.print("[red]error:[/red] --format must be table, csv, json, md or xlsx")
+        raise typer.Exit(2)
+    try:
+        columns, rows = indicator_table(get_settings(), fiscal_year, audience=audience, region=region)
+    except (ValueError, KeyError, LookupError, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/red] {exc.args[0] if exc.args else exc}")
+        raise typer.Exit(2) from None
+    _emit(columns, rows, fmt, output, f"indicators {fiscal_year} (region {region})")
+
+
+report_app = typer.Typer(help="Rendered reports for evaluators.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("dpr")
+def report_dpr(
+    fiscal_year: str = typer.Option(..., "--fiscal-year", "-y", help="Canadian fiscal year, e.g. 2006-07."),
+    fmt: str = typer.Option("md", "--format", "-f", help="md or html."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to a file (default: print)."),
+    audience: str = typer.Option("evaluator", "--audience", "-a"),
+) -> None:
+    """The horizontal-initiative table in the shape of the RCMP's FY2006-07 report."""
+    from warehouse.reports import render_dpr
+
+    try:
+        text = render_dpr(get_settings(), fiscal_year, fmt=fmt, audience=audience)
+    except (ValueError, KeyError, LookupError, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/red] {exc.args[0] if exc.args else exc}")
+        raise typer.Exit(2) from None
+    if output is not None:
+        output.write_text(text)
+        console.print(f"report written to {output}")
+    else:
+        typer.echo(text, nl=False)
+
+
 def main() -> None:  # pragma: no cover
     app()
 

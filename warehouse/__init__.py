@@ -1,0 +1,1 @@
+"""DuckDB warehouse: staged lake -> dimensions/facts -> marts, published per audience."""

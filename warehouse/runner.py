@@ -1,0 +1,72 @@
+"""Run the warehouse's ``.sql`` files in their declared order.
+
+The order is the file path: ``sql/<NN>_<layer>/<NN>_<name>.sql``, so staging runs before
+dimensions, dimensions before facts, facts before marts, and an analyst reading the
+folder reads the build in the order it happens. Deliberately small (STACK.md: no
+framework): each file runs as one script; a failure names the file.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+#: Layers of an audience file, in build order.
+AUDIENCE_LAYERS = ("00_staging", "10_dimensions", "20_facts", "30_marts", "40_reports")
+#: Layers computed in the evaluator's work database, then what the evaluator file gets.
+EVALUATOR_WORK_LAYERS = ("00_staging", "10_dimensions", "20_facts", "30_marts")
+EVALUATOR_LAYERS = ("90_evaluator", "40_reports")
+
+
+class SqlFileError(RuntimeError):
+    """A mart file failed; the message names it so the fix starts in the right place."""
+
+
+def sql_root() -> Path:
+    return Path(__file__).resolve().parent / "sql"
+
+
+def sql_files(layers: tuple[str, ...]) -> list[Path]:
+    """The ``.sql`` files of ``layers``, in build order."""
+    root = sql_root()
+    out: list[Path] = []
+    for layer in layers:
+        files = sorted((root / layer).glob("*.sql"))
+        if not files:
+            raise SqlFileError(f"no .sql files in layer {layer} under {root}")
+        out += files
+    return out
+
+
+def run_files(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
+    """Execute each file as one script, in order."""
+    for f in files:
+        try:
+            con.execute(f.read_text())
+        except duckdb.Error as exc:
+            raise SqlFileError(f"{f.parent.name}/{f.name}: {exc}") from exc
+
+
+def copy_missing_comments(con: duckdb.DuckDBPyConnection, target: str, source: str) -> None:
+    """Give ``target``'s tables and columns the comments of same-named ones in ``source``.
+
+    The evaluator file copies dimensions from the work build; their documentation
+    should travel with them rather than be written twice.
+    """
+    tables = con.execute(
+        "SELECT t.table_name, s.comment FROM duckdb_tables() t JOIN duckdb_tables() s USING (table_name) "
+        "WHERE t.database_name = ? AND s.database_name = ? AND t.comment IS NULL AND s.comment IS NOT NULL",
+        [target, source]).fetchall()
+    for table, comment in tables:
+        con.execute(f'COMMENT ON TABLE "{target}".main."{table}" IS ?'.replace("?", _quote(comment)))
+    cols = con.execute(
+        "SELECT t.table_name, t.column_name, s.comment FROM duckdb_columns() t "
+        "JOIN duckdb_columns() s USING (table_name, column_name) "
+        "WHERE t.database_name = ? AND s.database_name = ? AND t.comment IS NULL AND s.comment IS NOT NULL",
+        [target, source]).fetchall()
+    for table, column, comment in cols:
+        con.execute(f'COMMENT ON COLUMN "{target}".main."{table}"."{column}" IS {_quote(comment)}')
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,150 @@
+"""The staged copy of the lake: one DuckDB file the marts are built from, refreshed by partition.
+
+Why a staged copy and not views straight over Parquet: every audience file is built
+from the same rows, and a new extract date should only cost reading that date's
+partition. ``refresh`` compares the lake's partition files (size and modification
+time) with what was staged last time and replaces only the partitions that changed,
+appeared or disappeared, in one transaction. ``full=True`` (or a missing or
+unreadable staged file) reloads everything; both give the same tables, which the
+tests check. The staged file holds every caveat (ORCON included) and is never
+published: audience filtering happens when the audience files are built.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ibet.lake import PART_FILE
+from ibet.settings import Settings
+from transforms.canonical import TABLES
+
+#: Lake partition column of each canonical table (program finance is keyed by fiscal year).
+PARTITION_COLUMN = {t: ("fiscal_year" if t == "finance" else "extract_date") for t in TABLES}
+PARTITION_TYPE = {"extract_date": "DATE", "fiscal_year": "VARCHAR"}
+MANIFEST_COLUMNS = [("source", "VARCHAR"), ("agency", "VARCHAR"), ("file", "VARCHAR"), ("partition", "VARCHAR"),
+                    ("checksum", "VARCHAR"), ("first_ingested_at", "TIMESTAMPTZ"), ("rows_read", "BIGINT"),
+                    ("rows_loaded", "BIGINT"), ("rows_quarantined", "BIGINT")]
+
+
+@dataclass
+class RefreshResult:
+    """What one refresh did, for logs, CLI output and the marts DAG's summary."""
+
+    full: bool
+    changed: list[str] = field(default_factory=list)  #: lake-relative partition files (re)loaded
+    removed: list[str] = field(default_factory=list)  #: partitions no longer in the lake
+    rows: dict[str, int] = field(default_factory=dict)  #: staged rows per table after the refresh
+    fingerprint: str = ""  #: digest of every staged partition and manifest: equal digests, equal data
+
+    @property
+    def touched(self) -> bool:
+        return bool(self.changed or self.removed)
+
+
+def staging_path(settings: Settings) -> Path:
+    return settings.warehouse / ".build" / "staging.duckdb"
+
+
+def _lake_partitions(lake: Path, table: str) -> dict[str, tuple[int, int]]:
+    """Lake-relative path -> (size, mtime_ns) of every partition file of ``table``."""
+    out = {}
+    for p in sorted((lake / table).glob(f"agency=*/{PARTITION_COLUMN[table]}=*/{PART_FILE}")):
+        st = p.stat()
+        out[p.relative_to(lake).as_posix()] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for table, cols in TABLES.items():
+        pcol = PARTITION_COLUMN[table]
+        body = ", ".join(f'"{c}" {t}' for c, t in cols)
+        con.execute(f"CREATE TABLE IF NOT EXISTS stg_{table} ({body}, agency VARCHAR, {pcol} {PARTITION_TYPE[pcol]}, "
+                    f"_partition VARCHAR)")
+    con.execute("CREATE TABLE IF NOT EXISTS stg_partitions (table_name VARCHAR, path VARCHAR, size BIGINT, "
+                "mtime_ns BIGINT, PRIMARY KEY (table_name, path))")
+    body = ", ".join(f"{c} {t}" for c, t in MANIFEST_COLUMNS)
+    con.execute(f"CREATE TABLE IF NOT EXISTS stg_manifest ({body})")
+
+
+def _manifests(lake: Path) -> pa.Table:
+    """Every ingest manifest (lake/_ingest/<source>/<key>.json) as one small Arrow table."""
+    rows = []
+    for p in sorted((lake / "_ingest").glob("*/*.json")):
+        m = json.loads(p.read_text())
+        rows.append({c: m.get(c) for c, _ in MANIFEST_COLUMNS})
+    names = [c for c, _ in MANIFEST_COLUMNS]
+    return pa.table({c: [r[c] for r in rows] for c in names}) if rows else pa.table({c: pa.array([], pa.string())
+                                                                                        for c in names})
+
+
+def refresh(settings: Settings, full: bool = False) -> RefreshResult:
+    """Bring the staged copy up to date with the lake; reload everything when ``full``."""
+    path = staging_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if full:
+        for p in (path, path.with_name(path.name + ".wal")):
+            p.unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.Error:  # unreadable (e.g. written by another DuckDB version): start again
+        path.unlink(missing_ok=True)
+        path.with_name(path.name + ".wal").unlink(missing_ok=True)
+        con = duckdb.connect(str(path))
+        full = True
+    result = RefreshResult(full=full)
+    lake = settings.lake
+    try:
+        _create_tables(con)
+        con.execute("BEGIN TRANSACTION")
+        for table in TABLES:
+            now = _lake_partitions(lake, table)
+            before = {p: (s, m) for p, s, m in con.execute(
+                "SELECT path, size, mtime_ns FROM stg_partitions WHERE table_name = ?", [table]).fetchall()}
+            changed = sorted(p for p, stat in now.items() if before.get(p) != stat)
+            removed = sorted(set(before) - set(now))
+            gone = changed + removed
+            if gone:
+                con.execute(f"DELETE FROM stg_{table} WHERE _partition IN (SELECT unnest(?::VARCHAR[]))", [gone])
+                con.execute("DELETE FROM stg_partitions WHERE table_name = ? AND path IN (SELECT unnest(?::VARCHAR[]))",
+                            [table, gone])
+            if changed:
+                files = [str(lake / p) for p in changed]
+                pcol = PARTITION_COLUMN[table]
+                prefix = str(lake) + os.sep
+                con.execute(
+                    f"INSERT INTO stg_{table} BY NAME SELECT * EXCLUDE (filename, {pcol}), "
+                    f"CAST({pcol} AS {PARTITION_TYPE[pcol]}) AS {pcol}, replace(filename, ?, '') AS _partition "
+                    f"FROM read_parquet(?::VARCHAR[], hive_partitioning = true, hive_types_autocast = false, "
+                    f"filename = true, union_by_name = true)", [prefix, files])
+                con.executemany("INSERT INTO stg_partitions VALUES (?, ?, ?, ?)",
+                                [[table, p, *now[p]] for p in changed])
+            result.changed += changed
+            result.removed += removed
+        manifests = _manifests(lake)
+        con.execute("DELETE FROM stg_manifest")
+        con.register("manifests_in", manifests)
+        con.execute("INSERT INTO stg_manifest BY NAME SELECT * FROM manifests_in")
+        con.unregister("manifests_in")
+        con.execute("COMMIT")
+        for table in TABLES:
+            result.rows[table] = con.execute(f"SELECT count(*) FROM stg_{table}").fetchall()[0][0]
+        state = con.execute("SELECT table_name, path, size, mtime_ns FROM stg_partitions ORDER BY ALL").fetchall()
+        state += con.execute("SELECT source, file, checksum, CAST(first_ingested_at AS VARCHAR) FROM stg_manifest "
+                             "ORDER BY ALL").fetchall()
+        result.fingerprint = hashlib.sha256(repr(state).encode()).hexdigest()
+        con.execute("CHECKPOINT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+        raise
+    finally:
+        con.close()
+    return result
