@@ -9,6 +9,7 @@ export IBET_HOME ?= $(CURDIR)/var
 DEMO_START ?= 2026-11-02
 DEMO_DAYS ?= 7
 DEMO_ROWS ?= 500
+DEMO_FY ?= 2026-27
 
 .PHONY: setup demo test bench clean lock
 
@@ -28,7 +29,14 @@ demo: setup
 	@test -f $(IBET_HOME)/keys/pseudonym.key || $(IBET) keygen
 	$(IBET) generate --start $(DEMO_START) --days $(DEMO_DAYS) --rows-per-day $(DEMO_ROWS) --seed 42
 	$(IBET) ingest-inbox
+	$(IBET) build
+	$(IBET) indicators --fiscal-year $(DEMO_FY) -i events_reported -i interdictions -i arrests \
+	  -i seizure_value_cad -i subjects_linked -i interception_rate -i median_sharing_latency_hours
 	@echo "lake: $(IBET_HOME)/lake   quarantine: $(IBET_HOME)/quarantine   logs: $(IBET_HOME)/logs"
+	@echo "warehouse (one file per audience): $(IBET_HOME)/warehouse/{ibet,can,usa,evaluator}.duckdb"
+	@echo "query it:  $(IBET) sql --audience ibet \"SELECT * FROM mart_cross_agency_links LIMIT 10\""
+	@echo "           duckdb -readonly $(IBET_HOME)/warehouse/ibet.duckdb   (any DuckDB 2.x client)"
+	@echo "report:    $(IBET) report dpr --fiscal-year 2006-07   |   $(IBET) indicators --fiscal-year FY2027"
 
 test: setup
 	$(PY) -m pytest -q

@@ -16,8 +16,8 @@ from ibet.registry import AGENCIES, sources
 from ibet.settings import get_settings
 
 app = typer.Typer(help="IBET shared intelligence warehouse.", no_args_is_help=True, add_completion=False)
-console = Console()
-err = Console(stderr=True)
+console = Console(width=None if sys.stdout.isatty() else 160)  # wide tables in logs and pipes
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _key_or_exit() -> bytes:
@@ -149,6 +149,19 @@ def contracts(source: Optional[str] = typer.Argument(None, help="Source name; al
             typer.echo(describe_markdown(s.contract().CONTRACT))
 
 
+def _display(v: object) -> str:
+    """Terminal rendering of a cell: shares with 4 digits, big amounts without cents."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if abs(v) < 1:
+            return f"{v:.4g}"
+        return f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
 def _emit(columns: list[str], rows: list, fmt: str, output: Optional[Path], title: str) -> None:
     """Print or write a result in the chosen format (CSV/XLSX made safe for spreadsheets)."""
     from ibet import exports
@@ -161,12 +174,13 @@ def _emit(columns: list[str], rows: list, fmt: str, output: Optional[Path], titl
         console.print(f"{len(rows)} rows written to {output}")
         return
     if fmt == "table":
+        keep = [i for i, c in enumerate(columns) if any(r[i] not in (None, "") for r in rows) or not rows]
         t = Table(title=title)
-        for i, c in enumerate(columns):
-            t.add_column(c, overflow="fold", no_wrap=i == 0)
+        for i in keep:
+            t.add_column(columns[i], overflow="fold", no_wrap=i == keep[0],
+                         justify="right" if any(isinstance(r[i], (int, float)) for r in rows) else "left")
         for r in rows:
-            t.add_row(*("" if v is None else f"{v:,.4g}" if isinstance(v, float) and abs(v) < 1
-                        else f"{v:,.2f}".removesuffix(".00") if isinstance(v, float) else str(v) for v in r))
+            t.add_row(*(_display(r[i]) for i in keep))
         if output is not None:
             err.print("[yellow]--output is ignored with --format table[/yellow]")
         console.print(t)
@@ -249,6 +263,7 @@ def indicators(
     fiscal_year: str = typer.Option(..., "--fiscal-year", "-y", help="2006-07 (Canada, April-March) or FY2007 (US)."),
     region: str = typer.Option("ALL", "--region", help="A region code, or ALL."),
     audience: str = typer.Option("evaluator", "--audience", "-a"),
+    only: Optional[list[str]] = typer.Option(None, "--indicator", "-i", help="Show only these indicators."),
     fmt: str = typer.Option("table", "--format", "-f", help="table, csv, json, xlsx or md."),
     output: Optional[Path] = typer.Option(None, "--output", "-o"),
 ) -> None:
@@ -263,6 +278,13 @@ def indicators(
     except (ValueError, KeyError, LookupError, FileNotFoundError) as exc:
         err.print(f"[red]error:[/red] {exc.args[0] if exc.args else exc}")
         raise typer.Exit(2) from None
+    if only:
+        unknown = set(only) - {r[0] for r in rows}
+        if unknown:
+            err.print(f"[red]error:[/red] no such indicator for this year: {', '.join(sorted(unknown))}; "
+                      f"known: {', '.join(dict.fromkeys(r[0] for r in rows))}")
+            raise typer.Exit(2)
+        rows = [r for r in rows if r[0] in only]
     _emit(columns, rows, fmt, output, f"indicators {fiscal_year} (region {region})")
 
 

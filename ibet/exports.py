@@ -12,6 +12,7 @@ import datetime as dt
 import decimal
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -69,7 +70,7 @@ def write_xlsx(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 
     wb = Workbook()
     ws = wb.active
-    ws.title = sheet[:31]
+    ws.title = re.sub(r"[\\/*?:\[\]]", " ", sheet)[:31] or "data"
     ws.append([safe_cell(c) for c in columns])
     for c in ws[1]:
         c.font = Font(bold=True)

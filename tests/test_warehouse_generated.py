@@ -1,0 +1,247 @@
+"""The warehouse on generated data: leakage, linkage against ground truth, incremental = full,
+publishing under a reader, and the analyst/evaluator commands."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+from collections import defaultdict
+
+import duckdb
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from ibet.cli import app
+from ibet.exports import safe_cell
+from ibet.generator import generate
+from ibet.ingest import ingest_file
+from ibet.registry import source_for
+from ibet.settings import AUDIENCES
+from tests.conftest import inbox_files
+from tests.leakscan import leaks
+from transforms.canonical import PSEUDONYM_COLUMNS
+from warehouse.build import build_all, published_path
+
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@pytest.fixture(scope="module")
+def built(ingested):
+    result = build_all(ingested["settings"], force=True)
+    assert result.published
+    return {**ingested, "build": result}
+
+
+def _cli(settings, *args: str):
+    return CliRunner().invoke(app, list(args), env={"IBET_HOME": str(settings.home)}, catch_exceptions=False)
+
+
+def test_no_raw_identifier_in_any_warehouse_file(built):
+    s = built["settings"]
+    files = sorted(p.name for p in s.warehouse.glob("*.duckdb"))
+    assert files == sorted(f"{a}.duckdb" for a in AUDIENCES)
+    assert leaks(s.warehouse, built["truth"]) == []
+
+
+def test_pseudonym_columns_hold_only_hmacs(built):
+    s = built["settings"]
+    for audience in AUDIENCES:
+        con = duckdb.connect(str(published_path(s, audience)), read_only=True)
+        cols = con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE column_name IN "
+                           f"({', '.join(repr(c) for c in (*PSEUDONYM_COLUMNS, 'pseudonym'))})").fetchall()
+        for t, c in cols:
+            values = [v for (v,) in con.execute(f"SELECT DISTINCT {c} FROM {t} WHERE {c} IS NOT NULL").fetchall()]
+            assert values and all(HEX64.match(v) for v in values), (audience, t, c)
+        con.close()
+
+
+def test_orcon_and_foreign_caveats_stay_out(built):
+    s = built["settings"]
+    ev = pl.read_parquet(s.lake / "events" / "*" / "*" / "*.parquet", hive_partitioning=True)
+    latest = ev.sort("extract_date").group_by("event_uid").last()
+    by_caveat = {c: set(latest.filter(pl.col("caveat") == c)["event_uid"]) for c in ("REL_IBET", "REL_CAN",
+                                                                                        "REL_USA", "ORCON")}
+    assert all(by_caveat.values()), "the generator should send every caveat"
+    for audience in ("ibet", "can", "usa"):
+        con = duckdb.connect(str(published_path(s, audience)), read_only=True)
+        uids = {u for (u,) in con.execute("SELECT event_uid FROM fact_events").fetchall()}
+        con.close()
+        allowed = set().union(*(by_caveat[c] for c in AUDIENCES[audience]))
+        assert uids == allowed, audience
+        assert not uids & by_caveat["ORCON"]
+    # counted from the staged lake: what was left out is exactly the other caveats
+    assert not (by_caveat["REL_USA"] & by_caveat["REL_CAN"])
+
+
+def test_cross_agency_links_recover_ground_truth(built):
+    s, truth = built["settings"], built["truth"]
+    ev = pl.read_parquet(s.lake / "events" / "*" / "*" / "*.parquet", hive_partitioning=True)
+    latest = {uid: (str(d), c) for uid, d, c in ev.sort("extract_date").group_by("event_uid").last()
+              .select("event_uid", "extract_date", "caveat").iter_rows()}
+    sightings: dict[int, set[str]] = defaultdict(set)
+    for f in truth["files"]:
+        day = source_for(f["agency"], f["file"])[1]
+        for sid, _seq, pid in f.get("subjects", []):
+            if latest.get(f"{f['agency']}:{sid}") == (day, "REL_IBET"):
+                sightings[pid].add(f["agency"])
+    expected = {p for p, ags in sightings.items() if len(ags) >= 2}
+    subjects = pl.read_parquet(s.lake / "subjects" / "*" / "*" / "*.parquet", hive_partitioning=True)
+    key_of = {}
+    lookup = {(uid, str(d), seq): k for uid, d, seq, k in subjects.select(
+        "event_uid", "extract_date", "subject_seq", "person_key").iter_rows()}
+    for f in truth["files"]:
+        day = source_for(f["agency"], f["file"])[1]
+        for sid, seq, pid in f.get("subjects", []):
+            key_of[pid] = lookup[(f"{f['agency']}:{sid}", day, seq)]
+    con = duckdb.connect(str(published_path(s, "ibet")), read_only=True)
+    links = {k for (k,) in con.execute("SELECT pseudonym FROM mart_cross_agency_links WHERE link_type = 'person'")
+             .fetchall()}
+    con.close()
+    true_pos = {key_of[p] for p in expected} & links
+    precision = len(true_pos) / len(links)
+    recall = len(true_pos) / len(expected)
+    print(f"\ncross-agency person links (ibet file): {len(links)} found, {len(expected)} in ground truth, "
+          f"precision {precision:.3f}, recall {recall:.3f}")
+    assert len(expected) >= 20
+    assert precision == 1.0 and recall == 1.0
+
+
+def _snapshot(path) -> dict[str, list]:
+    def norm(v):
+        return round(v, 6) if isinstance(v, float) else v
+    con = duckdb.connect(str(path), read_only=True)
+    out = {}
+    for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name <> 'meta_build'").fetchall():
+        out[t] = sorted((tuple(norm(v) for v in r) for r in con.execute(f"SELECT * FROM {t}").fetchall()),
+                        key=repr)
+    con.close()
+    return out
+
+
+def test_incremental_build_equals_full_rebuild(home):
+    generate(home.inbox, dt.date(2026, 11, 2), 2, 60, seed=5, dirty_rate=0.02)
+    files = inbox_files(home.inbox)
+    first = [(a, f) for a, f in files if source_for(a, f.name)[1] in ("2026-11-02", "2006-07", "2026-27")]
+    second = [(a, f) for a, f in files if (a, f) not in first]
+    assert first and second
+    for a, f in first:
+        ingest_file(a, f, settings=home)
+    r1 = build_all(home)
+    assert r1.published and r1.refresh.full is False and r1.refresh.changed
+    for a, f in second:
+        ingest_file(a, f, settings=home)
+    r2 = build_all(home)
+    assert r2.published and r2.refresh.changed
+    assert all("2026-11-03" in p for p in r2.refresh.changed), "only the new day should be re-staged"
+    assert build_all(home).skipped, "nothing changed: the build should be skipped"
+    incremental = {a: _snapshot(published_path(home, a)) for a in AUDIENCES}
+    r3 = build_all(home, full=True, force=True)
+    assert r3.refresh.full and len(r3.refresh.changed) > len(r2.refresh.changed)
+    for a in AUDIENCES:
+        assert _snapshot(published_path(home, a)) == incremental[a], a
+
+
+READER = """
+import duckdb, sys
+path = sys.argv[1]
+con = duckdb.connect(path, read_only=True)
+def look():
+    return str(con.execute("SELECT built_at FROM meta_build").fetchall()[0][0]) + " " + \
+        str(con.execute("SELECT count(*) FROM fact_events").fetchall()[0][0])
+print(look(), flush=True)
+sys.stdin.readline()
+print(look(), flush=True)
+"""
+
+
+def test_publish_while_another_process_reads(built):
+    s = built["settings"]
+    path = published_path(s, "ibet")
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        before = reader.stdout.readline().strip()
+        assert before, "the reader could not open the published file"
+        result = build_all(s, force=True)
+        assert result.published
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        during = reader.stdout.readline().strip()
+        assert reader.wait(timeout=60) == 0
+    finally:
+        reader.kill()
+    assert during == before, "an open reader must keep its snapshot"
+    fresh = subprocess.run([sys.executable, "-c", READER, str(path)], input="\n", capture_output=True, text=True,
+                           timeout=60, check=True).stdout.splitlines()[0]
+    assert fresh != before and fresh.split()[-1] == before.split()[-1], "a new reader sees the new build"
+
+
+def test_sql_command_formats_and_read_only(built):
+    s = built["settings"]
+    r = _cli(s, "sql", "SELECT caveat, count(*) AS n FROM fact_events GROUP BY 1 ORDER BY 1", "--format", "json")
+    assert r.exit_code == 0
+    assert [row["caveat"] for row in json.loads(r.stdout)] == ["REL_IBET"]
+    r = _cli(s, "sql", "-a", "can", "SELECT caveat FROM fact_events GROUP BY 1 ORDER BY 1", "-f", "csv")
+    assert r.stdout.split() == ["caveat", "REL_CAN", "REL_IBET"]
+    r = _cli(s, "sql", "CREATE TABLE x AS SELECT 1")
+    assert r.exit_code == 1 and "query failed" in r.stderr
+    r = _cli(s, "sql", f"ATTACH '{s.warehouse / '.build' / 'staging.duckdb'}' AS s")
+    assert r.exit_code == 1
+    r = _cli(s, "sql", "-a", "nobody", "SELECT 1")
+    assert r.exit_code == 2 and "unknown audience" in r.stderr
+
+
+def test_exports_are_safe_against_formula_injection(built, tmp_path):
+    s = built["settings"]
+    assert safe_cell("=1+2") == "'=1+2" and safe_cell("@SUM(A1)") == "'@SUM(A1)" and safe_cell(-3) == -3
+    query = "SELECT '=HYPERLINK(\"http://x\",\"y\")' AS evil, '+1' AS plus, -3 AS n, 'ok' AS fine"
+    r = _cli(s, "sql", query, "-f", "csv")
+    assert r.stdout.splitlines()[1] == "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'+1,-3,ok"
+    out = tmp_path / "x.xlsx"
+    r = _cli(s, "sql", query, "-f", "xlsx", "-o", str(out))
+    assert r.exit_code == 0
+    from openpyxl import load_workbook
+
+    ws = load_workbook(out).active
+    row = [c for c in ws[2]]
+    assert row[0].value.startswith("'=") and row[0].data_type == "s"
+    assert row[1].value == "'+1" and row[2].value == -3 and row[3].value == "ok"
+
+
+def test_indicators_command(built, tmp_path):
+    s = built["settings"]
+    r = _cli(s, "indicators", "--fiscal-year", "2026-27", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    rows = {(x["indicator"], x["detail"]): x for x in json.loads(r.stdout)}
+    events = rows[("events_reported", "")]
+    assert events["ALL"] == sum(events[a] for a in ("rcmp", "cbsa", "cbp", "ice", "uscg"))
+    r_us = _cli(s, "indicators", "--fiscal-year", "FY2027", "--format", "json")
+    assert {(x["indicator"], x["detail"]): x for x in json.loads(r_us.stdout)}[("events_reported", "")]["ALL"] \
+        == events["ALL"]  # November 2026 lies in both 2026-27 and FY2027
+    for fmt in ("csv", "md", "table"):
+        assert _cli(s, "indicators", "-y", "2026-27", "-f", fmt).exit_code == 0
+    out = tmp_path / "ind.xlsx"
+    assert _cli(s, "indicators", "-y", "2026-27", "-f", "xlsx", "-o", str(out)).exit_code == 0 and out.stat().st_size
+    bad = _cli(s, "indicators", "-y", "2006-08")
+    assert bad.exit_code == 2 and "consecutive" in bad.stderr
+    none = _cli(s, "indicators", "-y", "1999-00")
+    assert none.exit_code == 2 and "fiscal years with data" in none.stderr
+
+
+def test_dpr_report_shows_the_rcmp_figures(built, tmp_path):
+    s = built["settings"]
+    r = _cli(s, "report", "dpr", "--fiscal-year", "2006-07")
+    assert r.exit_code == 0, r.stderr
+    for text in ("$25,000,000", "$23,868,339", "$4,367,122", "$125 M over 5 years", "Royal Canadian Mounted Police",
+                 "$125,000,000"):
+        assert text in r.stdout, text
+    html = tmp_path / "dpr.html"
+    r = _cli(s, "report", "dpr", "-y", "2006-07", "--format", "html", "-o", str(html))
+    page = html.read_text()
+    assert r.exit_code == 0 and page.startswith("<!doctype html>")
+    for text in ("$25,000,000", "$23,868,339", "$4,367,122", "$125 M over 5 years"):
+        assert text in page, text
+    assert _cli(s, "report", "dpr", "-y", "FY2007").exit_code == 2
