@@ -11,7 +11,10 @@ DEMO_DAYS ?= 7
 DEMO_ROWS ?= 500
 DEMO_FY ?= 2026-27
 
-.PHONY: setup demo test bench clean lock
+.PHONY: setup demo test bench clean lock dag-docs airflow-ui
+
+AIRFLOW_ENV = AIRFLOW_HOME=$${AIRFLOW_HOME:-$(IBET_HOME)/airflow} AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,8 +31,7 @@ lock:  ## refresh requirements.lock from pyproject.toml
 demo: setup
 	@test -f $(IBET_HOME)/keys/pseudonym.key || $(IBET) keygen
 	$(IBET) generate --start $(DEMO_START) --days $(DEMO_DAYS) --rows-per-day $(DEMO_ROWS) --seed 42
-	$(IBET) ingest-inbox
-	$(IBET) build
+	$(IBET) airflow demo --start $(DEMO_START) --days $(DEMO_DAYS)
 	$(IBET) indicators --fiscal-year $(DEMO_FY) -i events_reported -i interdictions -i arrests \
 	  -i seizure_value_cad -i subjects_linked -i interception_rate -i median_sharing_latency_hours
 	@echo "lake: $(IBET_HOME)/lake   quarantine: $(IBET_HOME)/quarantine   logs: $(IBET_HOME)/logs"
@@ -40,6 +42,13 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+dag-docs: setup  ## regenerate the contract docs the DAGs show in the Airflow UI
+	$(IBET) contracts --write dags/contract_docs
+
+airflow-ui: setup  ## scheduler, dag-processor, triggerer and UI on http://localhost:8080 (SQLite)
+	$(AIRFLOW_ENV) $(VENV)/bin/airflow db migrate
+	$(AIRFLOW_ENV) $(VENV)/bin/airflow standalone
 
 bench: setup
 	$(PY) -m ibet.benchmarks.ingest --rows 1000000

@@ -102,7 +102,8 @@ def col(dtype: object, privacy: str, description: str, *, nullable: bool = True,
         raise ValueError(f"unknown privacy class {privacy!r}")
     cks = list(checks or [])
     if isin is not None:
-        cks.append(pa.Check.isin(isin, error=f"not one of {', '.join(isin)}"))
+        shown = ", ".join(isin) if len(isin) <= 12 else f"the {len(isin)} allowed values ({', '.join(isin[:4])}, ...)"
+        cks.append(pa.Check.isin(isin, error=f"not one of {shown}"))
     if regex is not None:
         cks.append(pa.Check.str_matches(regex, error=f"does not match {regex}"))
     meta = {"privacy": privacy}

@@ -28,6 +28,7 @@ class Source:
     key_format: str  #: strftime format of ``key``; "" for a fiscal-year key (``2006-07``)
     partition: str = "extract_date"  #: lake partition column: extract_date or fiscal_year
     levels: tuple[str, ...] = ("rows",)  #: record levels a file nests (counted separately)
+    required: bool = True  #: a daily file the agency always sends (the ingest DAG waits for it)
 
     @property
     def file_glob(self) -> str:
@@ -118,9 +119,9 @@ AGENCIES: dict[str, Agency] = {
                 Source("finance", "program", "Planned and actual spending per fiscal year",
                        "finance_{key}.csv", "",
                        partition="fiscal_year"),
-                Source("outreach", "program", "Outreach events", "outreach_{key}.csv", "%Y%m%d"),
+                Source("outreach", "program", "Outreach events", "outreach_{key}.csv", "%Y%m%d", required=False),
                 Source("radio_tests", "program", "Cross-border radio interoperability tests",
-                       "radio_tests_{key}.csv", "%Y%m%d"),
+                       "radio_tests_{key}.csv", "%Y%m%d", required=False),
             ),
         ),
     )

@@ -27,6 +27,34 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
 SUPPRESSION_THRESHOLD = 5
 
 
+#: Orchestration defaults (environment overrides, read when the DAG files are parsed).
+DAGS_START_ENV = "IBET_DAGS_START"  #: first extract date the DAGs schedule (YYYY-MM-DD)
+DAGS_END_ENV = "IBET_DAGS_END"  #: optional last extract date (a bounded backfill or test)
+DAGS_CATCHUP_ENV = "IBET_DAGS_CATCHUP"  #: "false" to schedule only the latest day
+EXTRACT_WAIT_ENV = "IBET_EXTRACT_WAIT_HOURS"  #: how long an ingest DAG waits for a late file
+DEFAULT_DAGS_START = "2026-11-01"
+DEFAULT_EXTRACT_WAIT_HOURS = 12.0
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How the ingest DAGs are scheduled (one place, read from the environment)."""
+
+    start: str
+    end: str | None
+    catchup: bool
+    extract_wait_hours: float
+
+
+def get_schedule() -> Schedule:
+    return Schedule(
+        start=os.environ.get(DAGS_START_ENV, DEFAULT_DAGS_START),
+        end=os.environ.get(DAGS_END_ENV) or None,
+        catchup=os.environ.get(DAGS_CATCHUP_ENV, "true").lower() not in ("0", "false", "no"),
+        extract_wait_hours=float(os.environ.get(EXTRACT_WAIT_ENV, DEFAULT_EXTRACT_WAIT_HOURS)),
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved paths of one runtime home."""

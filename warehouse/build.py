@@ -260,13 +260,17 @@ def _up_to_date(settings: Settings, fingerprint: str, audiences: tuple[str, ...]
         published_path(settings, a).exists() and a in state.get("audiences", []) for a in audiences)
 
 
-def build_all(settings: Settings | None = None, full: bool = False, publish_files: bool = True,
-              gate: Gate | None = None, force: bool = False, audiences: tuple[str, ...] = tuple(AUDIENCES),
-              progress: Callable[[str], None] | None = None) -> BuildResult:
-    """Refresh staging, build every audience file, run the gate, publish.
+def _candidate_state(settings: Settings) -> Path:
+    return settings.warehouse / ".build" / "candidate.json"
 
-    Skips the audience builds when nothing in the lake, the reference data or the SQL
-    changed since the published files were written (``force`` builds anyway).
+
+def build_candidates(settings: Settings | None = None, full: bool = False, force: bool = False,
+                     audiences: tuple[str, ...] = tuple(AUDIENCES),
+                     progress: Callable[[str], None] | None = None) -> BuildResult:
+    """Refresh staging and write every ``<audience>.duckdb.new``; nothing is published yet.
+
+    Skips (``result.skipped``) when nothing in the lake, the reference data or the SQL
+    changed since the published files were written, unless ``force``.
     """
     settings = (settings or get_settings()).ensure()
     say = progress or (lambda _m: None)
@@ -279,28 +283,72 @@ def build_all(settings: Settings | None = None, full: bool = False, publish_file
                  len(refreshed.removed), refreshed.rows)
         result = BuildResult(refresh=refreshed, audiences={})
         fingerprint = build_fingerprint(refreshed)
-        if publish_files and not force and _up_to_date(settings, fingerprint, audiences):
+        if not force and _up_to_date(settings, fingerprint, audiences):
             result.skipped = True
             result.audiences = {a: AudienceBuild(a, candidate_path(settings, a), published_path(settings, a))
                                 for a in audiences}
-            result.seconds = time.monotonic() - started
-            return result
-        for audience in audiences:
-            say(f"building {audience}.duckdb")
-            result.audiences[audience] = build_audience(settings, audience, refreshed)
-        if gate is not None:
-            say("running the quality gate")
-            ok, message = gate(result.audiences)
-            result.gate_message = message
-            if not ok:
-                log.error("quality gate failed, nothing published: %s", message)
-                result.seconds = time.monotonic() - started
-                return result
-        if publish_files:
-            say("publishing")
-            publish(result.audiences, settings)
-            write_json(_state_path(settings), {"fingerprint": fingerprint, "audiences": sorted(result.audiences),
-                                               "published_at": dt.datetime.now(dt.timezone.utc).isoformat()})
-            result.published = True
+        else:
+            for audience in audiences:
+                say(f"building {audience}.duckdb")
+                result.audiences[audience] = build_audience(settings, audience, refreshed)
+            write_json(_candidate_state(settings), {
+                "fingerprint": fingerprint, "audiences": sorted(result.audiences),
+                "built_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "tables": {a: b.tables for a, b in result.audiences.items()}})
         result.seconds = time.monotonic() - started
         return result
+
+
+def candidates(settings: Settings) -> dict[str, AudienceBuild]:
+    """The built, unpublished audience files (empty when there are none)."""
+    state = read_json(_candidate_state(settings)) or {}
+    out = {}
+    for a in state.get("audiences", []):
+        if candidate_path(settings, a).exists():
+            out[a] = AudienceBuild(a, candidate_path(settings, a), published_path(settings, a),
+                                   state.get("tables", {}).get(a, {}))
+    return out
+
+
+def publish_candidates(settings: Settings | None = None) -> list[Path]:
+    """Publish the candidates ``build_candidates`` left (all of them, or none if any is missing)."""
+    settings = settings or get_settings()
+    with build_lock(settings):
+        state = read_json(_candidate_state(settings))
+        if not state:
+            raise FileNotFoundError("no unpublished build: run the build first")
+        builds = candidates(settings)
+        missing = sorted(set(state["audiences"]) - set(builds))
+        if missing:
+            raise FileNotFoundError(f"unpublished build is incomplete, missing: {', '.join(missing)}")
+        publish(builds, settings)
+        write_json(_state_path(settings), {"fingerprint": state["fingerprint"], "audiences": state["audiences"],
+                                           "published_at": dt.datetime.now(dt.timezone.utc).isoformat()})
+        _candidate_state(settings).unlink(missing_ok=True)
+        return [b.published for b in builds.values()]
+
+
+def build_all(settings: Settings | None = None, full: bool = False, publish_files: bool = True,
+              gate: Gate | None = None, force: bool = False, audiences: tuple[str, ...] = tuple(AUDIENCES),
+              progress: Callable[[str], None] | None = None) -> BuildResult:
+    """Build candidates, run the gate on them, publish: ``ibet build`` and the marts DAG in one call."""
+    settings = (settings or get_settings()).ensure()
+    say = progress or (lambda _m: None)
+    started = time.monotonic()
+    result = build_candidates(settings, full=full, force=force, audiences=audiences, progress=progress)
+    if result.skipped:
+        return result
+    if gate is not None:
+        say("running the quality gate")
+        ok, message = gate(result.audiences)
+        result.gate_message = message
+        if not ok:
+            get_logger(settings).error("quality gate failed, nothing published: %s", message)
+            result.seconds = time.monotonic() - started
+            return result
+    if publish_files:
+        say("publishing")
+        publish_candidates(settings)
+        result.published = True
+    result.seconds = time.monotonic() - started
+    return result

@@ -1,0 +1,137 @@
+"""What the DAG tasks do, as plain functions (testable without a scheduler).
+
+Each task gets only counts, dates and file names through XCom; raw records never leave
+the ingest task's process (they exist in memory between read and pseudonymization only).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Iterable
+
+from ibet.registry import get_agency
+from ibet.settings import Settings, get_settings
+
+
+def extract_date(context: Any) -> dt.date:
+    """The extract date of a run: the (UTC) date of its data interval's start."""
+    start = context.get("data_interval_start") or context.get("logical_date")
+    if start is None:
+        raise ValueError("this run has no data interval: ingest DAGs must be scheduled or given a logical date")
+    return start.date()
+
+
+def expected_files(agency: str, day: dt.date, settings: Settings | None = None) -> tuple[list[Path], list[Path]]:
+    """(required, optional) inbox paths of ``agency``'s daily files for ``day``."""
+    settings = settings or get_settings()
+    required, optional = [], []
+    for s in get_agency(agency).sources:
+        if s.partition != "extract_date":
+            continue
+        path = settings.inbox / s.agency / s.filename_for(day)
+        (required if s.required else optional).append(path)
+    return required, optional
+
+
+def _changed_fiscal_files(agency: str, settings: Settings) -> list[Path]:
+    """Fiscal-year files (finance) in the inbox that are new or changed since their last ingest."""
+    from ibet.ingest import file_checksum, manifest_path
+    from ibet.lake import read_json
+
+    out = []
+    for s in get_agency(agency).sources:
+        if s.partition == "extract_date":
+            continue
+        for f in sorted((settings.inbox / s.agency).glob(s.file_glob)):
+            key = s.match(f.name)
+            if key is None:
+                continue
+            m = read_json(manifest_path(settings, s, key)) or {}
+            if m.get("checksum") != file_checksum(f):
+                out.append(f)
+    return out
+
+
+class RejectedExtract(RuntimeError):
+    """A file of the day was rejected whole; retrying cannot help."""
+
+
+def ingest_day(agency: str, day: dt.date, settings: Settings | None = None) -> dict[str, Any]:
+    """Ingest every file of ``agency`` for ``day`` (and changed fiscal-year files); return the counts.
+
+    Idempotent: re-running a day rewrites the same partitions with the same bytes.
+    """
+    from ibet.ingest import ingest_file
+
+    settings = (settings or get_settings()).ensure()
+    required, optional = expected_files(agency, day, settings)
+    files = [p for p in (*required, *optional) if p.exists()] + _changed_fiscal_files(agency, settings)
+    missing = [p.name for p in required if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"{agency} {day}: missing {', '.join(missing)}")
+    results = [ingest_file(agency, f, settings=settings) for f in files]
+    summary = {
+        "agency": agency, "extract_date": day.isoformat(),
+        "files": [r.file for r in results],
+        "rows_read": sum(r.rows_read for r in results),
+        "rows_loaded": sum(r.rows_loaded for r in results),
+        "rows_quarantined": sum(r.rows_quarantined for r in results),
+        "partitions": sorted({r.partition for r in results if r.ok}),
+        "rejected": {r.file: r.reason for r in results if not r.ok},
+    }
+    if summary["rejected"]:
+        raise RejectedExtract("; ".join(f"{f}: {why}" for f, why in summary["rejected"].items()))
+    return summary
+
+
+def verify_counts(summary: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
+    """Check conservation from the manifests just written: read = loaded + quarantined, per file."""
+    from ibet.lake import read_json
+    from ibet.registry import source_for
+
+    settings = settings or get_settings()
+    problems = []
+    for name in summary["files"]:
+        source, key = source_for(summary["agency"], name)
+        m = read_json(settings.lake / "_ingest" / source.name / f"{key}.json")
+        if m is None or m.get("file") != name:
+            problems.append(f"{name}: no manifest")
+        elif m["rows_read"] != m["rows_loaded"] + m["rows_quarantined"]:
+            problems.append(f"{name}: read {m['rows_read']} != loaded {m['rows_loaded']} + quarantined "
+                            f"{m['rows_quarantined']}")
+    if problems:
+        raise RuntimeError("counts do not reconcile: " + "; ".join(problems))
+    return {k: summary[k] for k in ("agency", "extract_date", "rows_read", "rows_loaded", "rows_quarantined")}
+
+
+def plan_from_events(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """What the triggering asset events say landed: agency -> extract dates and counts."""
+    landed: dict[str, dict[str, Any]] = {}
+    for extra in events:
+        if not extra or "agency" not in extra:
+            continue
+        entry = landed.setdefault(extra["agency"], {"extract_dates": [], "rows_loaded": 0})
+        entry["extract_dates"] = sorted(set(entry["extract_dates"]) | {extra["extract_date"]})
+        entry["rows_loaded"] += int(extra.get("rows_loaded", 0))
+    return {"landed": landed, "triggered_by_events": bool(landed)}
+
+
+def build_warehouse(plan: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
+    """Refresh staging (only the changed partitions) and build the unpublished audience files."""
+    from warehouse.build import build_candidates
+
+    settings = settings or get_settings()
+    result = build_candidates(settings)
+    out = result.summary()
+    out["plan"] = plan
+    return out
+
+
+def publish_warehouse(build: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
+    """Publish what ``build_warehouse`` built (nothing to do when the build was skipped)."""
+    from warehouse.build import publish_candidates
+
+    if build.get("skipped"):
+        return {"published": [], "reason": "nothing changed since the last publication"}
+    paths = publish_candidates(settings or get_settings())
+    return {"published": [str(p) for p in paths]}
