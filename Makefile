@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 setup: $(VENV)/.installed
 
 lock:  ## refresh requirements.lock from pyproject.toml
-	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev -o requirements.lock
+	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev --extra deploy -o requirements.lock
 
 demo: setup
 	@test -f $(IBET_HOME)/keys/pseudonym.key || $(IBET) keygen

@@ -32,6 +32,7 @@ DAGS_START_ENV = "IBET_DAGS_START"  #: first extract date the DAGs schedule (YYY
 DAGS_END_ENV = "IBET_DAGS_END"  #: optional last extract date (a bounded backfill or test)
 DAGS_CATCHUP_ENV = "IBET_DAGS_CATCHUP"  #: "false" to schedule only the latest day
 EXTRACT_WAIT_ENV = "IBET_EXTRACT_WAIT_HOURS"  #: how long an ingest DAG waits for a late file
+EXTRACT_POLL_ENV = "IBET_EXTRACT_POLL_SECONDS"  #: how often the triggerer looks for it
 DEFAULT_DAGS_START = "2026-11-01"
 DEFAULT_EXTRACT_WAIT_HOURS = 12.0
 
@@ -44,6 +45,7 @@ class Schedule:
     end: str | None
     catchup: bool
     extract_wait_hours: float
+    extract_poll_seconds: float
 
 
 def get_schedule() -> Schedule:
@@ -52,6 +54,7 @@ def get_schedule() -> Schedule:
         end=os.environ.get(DAGS_END_ENV) or None,
         catchup=os.environ.get(DAGS_CATCHUP_ENV, "true").lower() not in ("0", "false", "no"),
         extract_wait_hours=float(os.environ.get(EXTRACT_WAIT_ENV, DEFAULT_EXTRACT_WAIT_HOURS)),
+        extract_poll_seconds=float(os.environ.get(EXTRACT_POLL_ENV, 60)),
     )
 
 

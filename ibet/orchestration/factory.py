@@ -72,7 +72,10 @@ def make_ingest_dag(agency_code: str, docs_dir: Path) -> DAG:
     ) as dag:
         wait = ExtractSensor(
             task_id="wait_for_extract", agency=agency_code, timeout=sched.extract_wait_hours * 3600,
-            poke_interval=60, soft_fail=optional_only, retries=0,
+            poll_seconds=sched.extract_poll_seconds, soft_fail=optional_only,
+            # a timeout fails for good (AirflowSensorTimeout is not retried); retries only cover
+            # infrastructure races, e.g. a file landing while the deferral is being recorded
+            retries=2, retry_delay=dt.timedelta(seconds=15), retry_exponential_backoff=False,
             doc_md="Deferrable wait for the day's files; fails clearly when they do not come in time"
                    + (" (program files are optional: the wait is skipped then)." if optional_only else "."),
         )
