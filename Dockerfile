@@ -1,0 +1,10 @@
+# The image every Airflow service of docker-compose.yml runs: official Airflow base plus this
+# project's locked dependencies (duckdb 2, pandera, GX, polars) and the Celery/Redis extra.
+FROM apache/airflow:slim-3.3.2-python3.11
+USER root
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+USER airflow
+COPY --chown=airflow:root pyproject.toml requirements.lock README.md /opt/ibet/src/
+RUN pip install --no-cache-dir uv && uv pip install --no-cache -r /opt/ibet/src/requirements.lock
+COPY --chown=airflow:root . /opt/ibet/src
+RUN uv pip install --no-cache --no-deps -e /opt/ibet/src

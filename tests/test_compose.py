@@ -1,0 +1,84 @@
+"""docker-compose.yml, validated with a parser (no Docker engine runs on these machines):
+YAML + the Compose specification's JSON schema, then the deployment's own rules."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+# compose_spec.json: the Compose specification schema as shipped in docker-compose 1.29.2 (Apache-2.0)
+SCHEMA = json.loads((Path(__file__).parent / "data" / "compose_spec.json").read_text())
+AIRFLOW_SERVICES = {"airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
+                    "airflow-worker", "airflow-init"}
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_file_matches_the_compose_specification():
+    validator = jsonschema.Draft201909Validator(SCHEMA)
+    doc = _compose()
+    validator.validate(doc)  # raises with the offending path when invalid
+    # the schema does catch mistakes: an unknown key and a bad depends_on condition
+    broken = _compose()
+    broken["services"]["airflow-scheduler"]["restart_policy"] = "always"
+    broken["services"]["airflow-worker"]["depends_on"]["redis"]["condition"] = "service_ready"
+    assert len(list(validator.iter_errors(broken))) >= 2
+
+
+def test_services_of_the_official_airflow_layout():
+    services = _compose()["services"]
+    assert set(services) == AIRFLOW_SERVICES | {"postgres", "redis"}
+    for name in AIRFLOW_SERVICES:
+        s = services[name]
+        env = s["environment"]
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://") and "@postgres/" in \
+            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://") and "@redis:6379" in \
+            env["AIRFLOW__CELERY__BROKER_URL"]
+        assert s["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert s["depends_on"]["redis"]["condition"] == "service_healthy"
+        if name != "airflow-init":
+            assert s["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+            assert "healthcheck" in s
+    commands = {n: services[n].get("command") for n in AIRFLOW_SERVICES - {"airflow-init"}}
+    assert commands == {"airflow-api-server": "api-server", "airflow-scheduler": "scheduler",
+                        "airflow-dag-processor": "dag-processor", "airflow-triggerer": "triggerer",
+                        "airflow-worker": "celery worker"}
+    assert "airflow db migrate" in "\n".join(services["airflow-init"]["command"])
+
+
+def test_project_is_mounted_and_ibet_home_is_a_volume():
+    doc = _compose()
+    for name in AIRFLOW_SERVICES:
+        s = doc["services"][name]
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in s["volumes"]}
+        assert mounts["/opt/ibet/src"] == "."
+        assert mounts[s["environment"]["IBET_HOME"]] in doc["volumes"]
+        assert s["environment"]["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/ibet/src/dags"
+    assert (ROOT / "dags").is_dir()
+
+
+def test_pseudonym_key_is_a_secret_not_baked_in():
+    doc = _compose()
+    assert doc["secrets"]["ibet_pseudonym_key"] == {"file": "./secrets/pseudonym.key"}
+    for name in AIRFLOW_SERVICES:
+        s = doc["services"][name]
+        assert "ibet_pseudonym_key" in s["secrets"]
+        assert s["environment"]["IBET_PSEUDONYM_KEY_FILE"] == "/run/secrets/ibet_pseudonym_key"
+        assert "IBET_PSEUDONYM_KEY" not in s["environment"]
+    text = (ROOT / "docker-compose.yml").read_text() + (ROOT / "Dockerfile").read_text()
+    assert not re.search(r"\b[0-9a-f]{64}\b", text), "a key-like value is written into the deployment files"
+    assert "secrets" in (ROOT / ".dockerignore").read_text().split() and "secrets/" in (ROOT / ".gitignore").read_text()
+
+
+def test_every_env_reference_has_a_default_or_a_clear_error():
+    text = (ROOT / "docker-compose.yml").read_text()
+    for ref in re.findall(r"(?<!\$)\$\{([^}]+)\}", text):
+        assert ":-" in ref or ":?" in ref, f"${{{ref}}} has neither a default nor an error message"

@@ -1,0 +1,142 @@
+"""DAG integrity and hygiene: import errors, parse time, one DAG per registry agency, docs,
+the extract sensor's deferral and its timeout message, and the task functions."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ibet.registry import AGENCIES, sources
+
+ROOT = Path(__file__).resolve().parents[1]
+DAGS = ROOT / "dags"
+
+PARSE = """
+import json, sys, time
+import airflow.sdk  # the dag-processor has Airflow loaded before it parses a file
+from airflow.dag_processing.dagbag import DagBag
+out = {}
+bag = DagBag(dag_folder=sys.argv[1])
+for s in bag.dagbag_stats:
+    out[s.file] = s.duration.total_seconds()
+info = {d: {"owner": dag.owner, "tags": sorted(dag.tags), "doc": dag.doc_md or "", "tasks": sorted(dag.task_ids),
+            "retries": [t.retries for t in dag.tasks], "backoff": [t.retry_exponential_backoff for t in dag.tasks],
+            "outlets": [o.name for t in dag.tasks for o in t.outlets], "catchup": dag.catchup,
+            "schedule": repr(dag.timetable)[:200], "assets": sorted(a.name for a in getattr(getattr(dag.timetable, "asset_condition", None), "objects", ()))}
+        for d, dag in bag.dags.items()}
+print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "parse": out, "dags": info}))
+"""
+
+
+@pytest.fixture(scope="module")
+def dagbag(tmp_path_factory):
+    home = tmp_path_factory.mktemp("airflow")
+    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+           "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS), "IBET_HOME": str(home / "ibet")}
+    done = subprocess.run([sys.executable, "-c", PARSE, str(DAGS)], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_no_import_errors_and_one_dag_per_agency(dagbag):
+    assert dagbag["errors"] == {}
+    assert sorted(dagbag["dags"]) == sorted([f"ibet_ingest_{a}" for a in AGENCIES] + ["ibet_marts"])
+
+
+def test_parse_time_of_each_dag_file(dagbag):
+    print()
+    for f, seconds in sorted(dagbag["parse"].items()):
+        print(f"parse time {Path(f).name}: {seconds * 1000:.0f} ms")
+        assert seconds < 0.5, f"{f} takes {seconds:.2f} s to parse"
+    assert {Path(f).name for f in dagbag["parse"]} == {"ibet_ingest.py", "ibet_marts.py"}
+
+
+def test_dag_hygiene(dagbag):
+    for dag_id, d in dagbag["dags"].items():
+        assert d["owner"] and d["owner"] != "airflow", dag_id
+        assert "ibet" in d["tags"] and len(d["tags"]) >= 3, dag_id
+        assert len(d["doc"]) > 200, dag_id
+        assert all(r >= 1 for r in d["retries"]), dag_id
+    for code, agency in AGENCIES.items():
+        d = dagbag["dags"][f"ibet_ingest_{code}"]
+        assert d["tasks"] == ["ingest", "record_counts", "wait_for_extract"]
+        assert d["outlets"] == [f"ibet_lake_{code}"]
+        assert d["catchup"] is True and "CronDataIntervalTimetable" in d["schedule"]
+        assert code in d["tags"]
+        # the contract, with privacy classes, is what the UI shows
+        for s in agency.sources:
+            assert s.title in d["doc"]
+        assert "| privacy |" in d["doc"]
+    assert "identifier → person_key" in dagbag["dags"]["ibet_ingest_rcmp"]["doc"]
+    marts = dagbag["dags"]["ibet_marts"]
+    assert marts["assets"] == sorted(f"ibet_lake_{a}" for a in AGENCIES)
+    assert marts["tasks"] == ["build", "plan", "publish"] or "quality_gate" in marts["tasks"]
+
+
+def test_contract_docs_are_up_to_date():
+    from contracts.base import describe_markdown
+
+    for s in sources():
+        doc = DAGS / "contract_docs" / f"{s.name}.md"
+        assert doc.exists(), f"run `make dag-docs` ({doc} missing)"
+        assert doc.read_text() == describe_markdown(s.contract().CONTRACT), f"run `make dag-docs` ({doc} is stale)"
+
+
+def test_sensor_defers_until_the_file_lands_and_times_out_clearly(home):
+    from airflow.providers.standard.triggers.file import FileTrigger
+    from airflow.sdk.bases.operator import TRIGGER_FAIL_REPR, TriggerFailureReason
+    from airflow.sdk.exceptions import AirflowSensorTimeout, TaskDeferred
+
+    from ibet.orchestration.sensors import ExtractSensor
+
+    sensor = ExtractSensor(task_id="wait_for_extract", agency="cbp", timeout=7200, poll_seconds=5)
+    start = dt.datetime(2026, 11, 5, tzinfo=dt.timezone.utc)
+    context = {"data_interval_start": start}
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor.execute(context)
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, FileTrigger) and trigger.filepath.endswith("cbp/CBP_NB_20261105.csv")
+    assert deferred.value.timeout == dt.timedelta(hours=2)
+    with pytest.raises(AirflowSensorTimeout) as timeout:
+        sensor.resume_execution(TRIGGER_FAIL_REPR, {"error": TriggerFailureReason.TRIGGER_TIMEOUT}, context)
+    message = str(timeout.value)
+    assert "no cbp extract for 2026-11-05 after 2.0 h" in message and "CBP_NB_20261105.csv" in message
+    (home.inbox / "cbp").mkdir(parents=True)
+    (home.inbox / "cbp" / "CBP_NB_20261105.csv").write_text("x")
+    assert sensor.execute(context) is None  # file there: no deferral
+    # program files are optional: the sensor waits for any of them, the DAG skips the wait when none come
+    program = ExtractSensor(task_id="w", agency="program", timeout=60, soft_fail=True)
+    assert program.poke(context) is False
+
+
+def test_ingest_day_is_idempotent_and_counts_reconcile(home):
+    from ibet.generator import generate
+    from ibet.orchestration.tasks import RejectedExtract, ingest_day, plan_from_events, verify_counts
+
+    day = dt.date(2026, 11, 2)
+    generate(home.inbox, day, 1, 40, seed=9, dirty_rate=0.05)
+    first = ingest_day("rcmp", day, home)
+    lake = sorted(p for p in home.lake.rglob("*.parquet"))
+    snap = {p: p.read_bytes() for p in lake}
+    again = ingest_day("rcmp", day, home)
+    assert again == first and {p: p.read_bytes() for p in lake} == snap
+    counts = verify_counts(first, home)
+    assert counts["rows_read"] == 40 == counts["rows_loaded"] + counts["rows_quarantined"]
+    program = ingest_day("program", day, home)  # daily program files plus the finance files not yet ingested
+    assert any(f.startswith("finance_") for f in program["files"])
+    assert not any(f.startswith("finance_") for f in ingest_day("program", day, home)["files"])
+    with pytest.raises(FileNotFoundError, match="missing CBP_NB_20261103.csv"):
+        ingest_day("cbp", day + dt.timedelta(days=1), home)
+    (home.inbox / "cbp" / "CBP_NB_20261104.csv").write_text("not|the|header\n")
+    with pytest.raises(RejectedExtract, match="CBP_NB_20261104.csv"):
+        ingest_day("cbp", day + dt.timedelta(days=2), home)
+    plan = plan_from_events([{"agency": "rcmp", "extract_date": "2026-11-02", "rows_loaded": 38},
+                             {"agency": "rcmp", "extract_date": "2026-11-03", "rows_loaded": 2}, {}])
+    assert plan == {"landed": {"rcmp": {"extract_dates": ["2026-11-02", "2026-11-03"], "rows_loaded": 40}},
+                    "triggered_by_events": True}
