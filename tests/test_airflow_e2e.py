@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import shutil
+import subprocess
 import time
 
 import duckdb
@@ -18,7 +19,7 @@ import pytest
 from ibet.generator import generate
 from ibet.registry import AGENCIES
 from ibet.settings import get_settings
-from tests.airflow_cluster import AirflowCluster, postgres_available
+from tests.airflow_cluster import AIRFLOW, AirflowCluster, postgres_available
 from warehouse.build import published_path
 
 DAY = dt.date(2026, 11, 2)
@@ -94,21 +95,48 @@ def test_scheduler_end_to_end_on_postgres(postgres, tmp_path):
         _wait(af, "the asset-triggered marts run to publish", marts_done, deadline)
         published = max(published_path(settings, a).stat().st_mtime for a in ("ibet", "can", "usa", "evaluator"))
 
+        latency = published - dropped
+        # backfill the same day for one agency: a new run, the same lake bytes (idempotent by date)
+        before = {p: p.read_bytes() for p in sorted(settings.lake.rglob("agency=rcmp/**/*.parquet"))}
+        done = subprocess.run([AIRFLOW, "backfill", "create", "--dag-id", "ibet_ingest_rcmp", "--from-date",
+                               DAY.isoformat(), "--to-date", DAY.isoformat(), "--reprocess-behavior", "completed"],
+                              env=af.env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+
+        def backfilled():
+            rows = af.sql("SELECT state FROM dag_run WHERE dag_id = 'ibet_ingest_rcmp' AND run_type = 'backfill'")
+            if any(s == "failed" for (s,) in rows):
+                pytest.fail(f"backfill run failed\n{af.log_tail()}")
+            return rows and all(s == "success" for (s,) in rows)
+        _wait(af, "the backfill run to succeed", backfilled, deadline)
+        assert {p: p.read_bytes() for p in before} == before and before
+
+        def all_marts_done():  # the backfill's asset event triggers the marts once more
+            rows = af.sql("SELECT state FROM dag_run WHERE dag_id = 'ibet_marts'")
+            consumed = af.sql("SELECT count(*) FROM dagrun_asset_event dae JOIN dag_run r ON r.id = dae.dag_run_id "
+                              "WHERE r.dag_id = 'ibet_marts'")[0][0]
+            return consumed == len(AGENCIES) + 1 and all(s == "success" for (s,) in rows)
+        _wait(af, "the marts run of the backfill", all_marts_done, deadline + 60)
+
         runs = af.sql("SELECT dag_id, state, run_type, data_interval_start FROM dag_run ORDER BY dag_id")
+        timeline = af.sql("SELECT task_id, dag_id, extract(epoch FROM start_date), extract(epoch FROM end_date), "
+                          "state FROM task_instance WHERE start_date IS NOT NULL ORDER BY start_date")
         events = af.sql("SELECT a.name, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id")
         links = af.sql("SELECT count(*) FROM dagrun_asset_event dae JOIN dag_run r ON r.id = dae.dag_run_id "
                        "WHERE r.dag_id = 'ibet_marts'")
 
     ingest_runs = [r for r in runs if r[0].startswith("ibet_ingest_")]
-    assert sorted(r[0] for r in ingest_runs) == sorted(ingest_ids)
-    assert all(r[1] == "success" and r[2] == "scheduled" and r[3].date() == DAY for r in ingest_runs)
+    assert sorted(r[0] for r in ingest_runs) == sorted(ingest_ids)  # the backfill re-ran rcmp's run in place
+    assert all(r[1] == "success" and r[3].date() == DAY for r in ingest_runs)
+    assert {r[0]: r[2] for r in ingest_runs} == {d: "backfill" if d == "ibet_ingest_rcmp" else "scheduled"
+                                                 for d in ingest_ids}
     marts_runs = [r for r in runs if r[0] == "ibet_marts"]
     assert marts_runs and all(r[2] == "asset_triggered" and r[1] == "success" for r in marts_runs)
-    assert sorted(n for n, _ in events) == sorted(f"ibet_lake_{a}" for a in AGENCIES)
+    assert sorted(n for n, _ in events) == sorted([f"ibet_lake_{a}" for a in AGENCIES] + ["ibet_lake_rcmp"])
     extras = [e if isinstance(e, dict) else json.loads(e) for _, e in events]
     assert all(x["extract_date"] == DAY.isoformat() and x["rows_read"] == x["rows_loaded"] + x["rows_quarantined"]
                for x in extras)
-    assert links[0][0] == len(AGENCIES), "every asset event should be consumed by a marts run"
+    assert links[0][0] == len(AGENCIES) + 1, "every asset event should be consumed by a marts run"
 
     lake = pl.read_parquet(settings.lake / "events" / "*" / "*" / "*.parquet", hive_partitioning=True)
     assert sorted(lake["agency"].unique().to_list()) == sorted(a for a in AGENCIES if a != "program")
@@ -116,6 +144,8 @@ def test_scheduler_end_to_end_on_postgres(postgres, tmp_path):
     n = con.execute("SELECT count(*) FROM fact_events").fetchall()[0][0]
     con.close()
     assert n == lake.filter(pl.col("caveat") == "REL_IBET").height > 0
-    latency = published - dropped
-    print(f"\nscheduler end to end: {len(ingest_runs)} ingest runs, {len(marts_runs)} marts run(s); "
+    print("\ntask timeline (seconds after the drop):")
+    for task_id, dag_id, t0, t1, state in timeline:
+        print(f"  {dag_id:22} {task_id:18} {float(t0) - dropped:7.1f} -> {float(t1 or t0) - dropped:7.1f}  {state}")
+    print(f"scheduler end to end: {len(ingest_runs)} ingest runs (rcmp re-run by backfill), {len(marts_runs)} marts run(s); "
           f"latency from the last file drop to publication {latency:.1f} s; whole test {time.monotonic() - started:.0f} s")

@@ -119,12 +119,23 @@ def make_marts_dag() -> DAG:
             "depends on it.\n"),
     ) as dag:
 
-        @task(doc_md="Read the triggering asset events: which agencies and extract dates landed.")
+        @task(doc_md="Read the triggering asset events: which agencies and extract dates landed. When a newer "
+                     "marts run is already queued it will include this data: skip the rebuild here.")
         def plan(**context: Any) -> dict:
+            from airflow.sdk.exceptions import AirflowSkipException
+
             from ibet.orchestration.tasks import plan_from_events
 
             events = context.get("triggering_asset_events") or {}
-            return plan_from_events(e.extra for evs in events.values() for e in evs)
+            plan = plan_from_events(e.extra for evs in events.values() for e in evs)
+            try:
+                queued = context["ti"].get_dr_count(dag_id=MARTS_DAG_ID, states=["queued"])
+            except Exception:  # noqa: BLE001 - dag.test and older runtimes: no count, just build
+                queued = 0
+            if queued:
+                raise AirflowSkipException(f"{queued} newer marts run(s) queued: they rebuild with this data too "
+                                           f"({plan['landed']})")
+            return plan
 
         @task(doc_md="Refresh the staged lake (changed partitions only) and build the unpublished files.")
         def build(plan: dict) -> dict:
