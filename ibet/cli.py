@@ -208,16 +208,17 @@ def build(
     full: bool = typer.Option(False, "--full", help="Reload the whole lake (e.g. after a key rotation)."),
     force: bool = typer.Option(False, "--force", help="Build even when nothing changed."),
     no_publish: bool = typer.Option(False, "--no-publish", help="Build the .new files but do not publish them."),
+    no_gate: bool = typer.Option(False, "--no-gate", help="Skip the Great Expectations gate (not for production)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Build the warehouse from the lake and publish one DuckDB file per audience."""
+    """Build the warehouse from the lake, audit it (quality gate), publish one DuckDB file per audience."""
     from warehouse.build import BuildLockedError, build_all
     from warehouse.runner import SqlFileError
 
     settings = get_settings().ensure()
     try:
         with console.status("building…") as status:
-            result = build_all(settings, full=full, force=force, publish_files=not no_publish,
+            result = build_all(settings, full=full, force=force, publish_files=not no_publish, gate=not no_gate,
                                progress=lambda m: status.update(m))
     except (BuildLockedError, SqlFileError) as exc:
         err.print(f"[red]error:[/red] {exc}")
@@ -236,9 +237,48 @@ def build(
             t.add_row(a, str(b.published if result.published else b.candidate), str(b.tables.get("fact_events", "-")),
                       str(b.tables.get("mart_indicators", "-")), f"{b.seconds:.1f}")
         console.print(t)
+        if result.gate:
+            ok = result.gate.get("success")
+            console.print(f"quality gate: {'[green]passed[/green]' if ok else '[red]FAILED[/red]'} — {result.gate_message}")
+            console.print(f"Data Docs: {result.gate.get('docs_index')}")
+        if result.rejected_to:
+            err.print(f"[red]build blocked by the quality gate; published files unchanged; rejected build kept in "
+                      f"{result.rejected_to}[/red]")
         console.print("published" if result.published else "[yellow]not published[/yellow]",
                       f"in {result.seconds:.1f} s")
     if not result.published and not result.skipped and not no_publish:
+        raise typer.Exit(1)
+
+
+@app.command()
+def check(
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Run the quality gate on demand: on the unpublished build if there is one, else on the published files."""
+    from warehouse.build import candidates, published_path
+    from warehouse.quality.gate import run_gate
+    from ibet.settings import AUDIENCES
+
+    settings = get_settings().ensure()
+    files = {a: b.candidate for a, b in candidates(settings).items()} or {
+        a: published_path(settings, a) for a in AUDIENCES if published_path(settings, a).exists()}
+    if not files:
+        err.print("[red]error:[/red] nothing to check: run `ibet build` first")
+        raise typer.Exit(2)
+    with console.status("running the quality gate (Great Expectations)…"):
+        result = run_gate(settings, files)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), sort_keys=True))
+    else:
+        t = Table(title=f"quality gate {result.run_at}")
+        for c in ("file", "suite", "result", "expectations", "failed"):
+            t.add_column(c, overflow="fold")
+        for o in result.outcomes:
+            status = "[green]pass[/green]" if o.success else ("[red]FAIL[/red]" if o.blocking else "[yellow]warn[/yellow]")
+            t.add_row(o.audience, o.suite, status, str(o.evaluated), "; ".join(o.failed))
+        console.print(t)
+        console.print(f"Data Docs: {result.docs_index}")
+    if not result.success:
         raise typer.Exit(1)
 
 
@@ -360,6 +400,10 @@ def airflow_demo(
     console.print(f"ibet_marts: {result['marts']['state']}; build "
                   f"{'skipped (up to date)' if build.get('skipped') else 'done'} in {build.get('seconds', 0)} s; "
                   f"published: {', '.join(Path(p).name for p in (result['marts']['published'] or {}).get('published', [])) or 'nothing new'}")
+    gate = result["marts"].get("gate") or {}
+    if gate.get("message"):
+        console.print(f"quality gate: {gate['message']}")
+        console.print(f"Data Docs (open in a browser): {gate['docs_index']}")
     failed = [r for r in result["runs"] if r["state"] != "success"] + (
         [] if result["marts"]["state"] == "success" else [{"dag_id": "ibet_marts"}])
     console.print(f"Airflow UI: AIRFLOW_HOME={env['AIRFLOW_HOME']} AIRFLOW__CORE__DAGS_FOLDER="

@@ -62,7 +62,8 @@ def test_dag_hygiene(dagbag):
         assert d["owner"] and d["owner"] != "airflow", dag_id
         assert "ibet" in d["tags"] and len(d["tags"]) >= 3, dag_id
         assert len(d["doc"]) > 200, dag_id
-        assert all(r >= 1 for r in d["retries"]), dag_id
+        # every task retries, except the quality gate (a failed expectation does not heal by retrying)
+        assert sum(r == 0 for r in d["retries"]) <= (1 if dag_id == "ibet_marts" else 0), dag_id
     for code, agency in AGENCIES.items():
         d = dagbag["dags"][f"ibet_ingest_{code}"]
         assert d["tasks"] == ["ingest", "record_counts", "wait_for_extract"]
@@ -76,7 +77,7 @@ def test_dag_hygiene(dagbag):
     assert "identifier → person_key" in dagbag["dags"]["ibet_ingest_rcmp"]["doc"]
     marts = dagbag["dags"]["ibet_marts"]
     assert marts["assets"] == sorted(f"ibet_lake_{a}" for a in AGENCIES)
-    assert marts["tasks"] == ["build", "plan", "publish"] or "quality_gate" in marts["tasks"]
+    assert marts["tasks"] == ["build", "plan", "publish", "quality_gate"]
 
 
 def test_contract_docs_are_up_to_date():

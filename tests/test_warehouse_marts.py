@@ -106,7 +106,7 @@ def known(tmp_path_factory):
         lb.program("radio_tests", "2006-09-05", test_id=f"R{i}", test_date=dt.date(2006, 9, 5), region_code="CHA",
                    agencies="rcmp;cbp", agency_count=2, cross_border=True, success=ok)
     lb.write()
-    result = build_all(s)
+    result = build_all(s, gate=False)  # the marts' numbers are the subject here; the gate has its own tests
     assert result.published
     yield s
     for k, v in old.items():

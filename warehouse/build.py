@@ -83,11 +83,14 @@ class BuildResult:
     published: bool = False
     skipped: bool = False  #: nothing changed since the published build
     gate_message: str = ""
+    gate: dict = field(default_factory=dict)  #: the quality gate's result, when it ran
+    rejected_to: str = ""  #: where a blocked build was moved
     seconds: float = 0.0
 
     def summary(self) -> dict:
         return {
             "published": self.published, "skipped": self.skipped, "gate": self.gate_message,
+            "gate_success": self.gate.get("success"), "rejected_to": self.rejected_to,
             "changed_partitions": len(self.refresh.changed), "removed_partitions": len(self.refresh.removed),
             "staged_rows": self.refresh.rows, "seconds": round(self.seconds, 2),
             "audiences": {a: {"file": str(b.published), "tables": b.tables, "seconds": round(b.seconds, 2)}
@@ -234,9 +237,6 @@ def publish(builds: dict[str, AudienceBuild], settings: Settings) -> None:
                  ", ".join(f"{t}={n}" for t, n in b.tables.items() if t.startswith(("fact_", "mart_"))))
 
 
-Gate = Callable[[dict[str, AudienceBuild]], tuple[bool, str]]
-
-
 def _state_path(settings: Settings) -> Path:
     return settings.warehouse / ".build" / "published.json"
 
@@ -328,25 +328,42 @@ def publish_candidates(settings: Settings | None = None) -> list[Path]:
         return [b.published for b in builds.values()]
 
 
+def gate_and_publish(settings: Settings, result: BuildResult, publish_files: bool = True) -> BuildResult:
+    """Audit the candidates with the quality gate; publish them, or move them aside when blocked."""
+    from warehouse.quality.gate import reject, run_gate, write_history_into
+
+    files = {a: b.candidate for a, b in result.audiences.items()}
+    gate = run_gate(settings, files)
+    result.gate = gate.to_dict()
+    result.gate_message = gate.message()
+    if not gate.success:
+        result.rejected_to = str(reject(settings, files, gate))
+        _candidate_state(settings).unlink(missing_ok=True)
+        return result
+    write_history_into(list(files.values()), settings)
+    if publish_files:
+        publish_candidates(settings)
+        result.published = True
+    return result
+
+
 def build_all(settings: Settings | None = None, full: bool = False, publish_files: bool = True,
-              gate: Gate | None = None, force: bool = False, audiences: tuple[str, ...] = tuple(AUDIENCES),
+              gate: bool = True, force: bool = False, audiences: tuple[str, ...] = tuple(AUDIENCES),
               progress: Callable[[str], None] | None = None) -> BuildResult:
-    """Build candidates, run the gate on them, publish: ``ibet build`` and the marts DAG in one call."""
+    """Build candidates, run the quality gate on them, publish: ``ibet build`` in one call.
+
+    ``gate=False`` publishes without auditing (tests of the marts themselves use it).
+    """
     settings = (settings or get_settings()).ensure()
     say = progress or (lambda _m: None)
     started = time.monotonic()
     result = build_candidates(settings, full=full, force=force, audiences=audiences, progress=progress)
     if result.skipped:
         return result
-    if gate is not None:
-        say("running the quality gate")
-        ok, message = gate(result.audiences)
-        result.gate_message = message
-        if not ok:
-            get_logger(settings).error("quality gate failed, nothing published: %s", message)
-            result.seconds = time.monotonic() - started
-            return result
-    if publish_files:
+    if gate:
+        say("running the quality gate (Great Expectations)")
+        gate_and_publish(settings, result, publish_files=publish_files)
+    elif publish_files:
         say("publishing")
         publish_candidates(settings)
         result.published = True

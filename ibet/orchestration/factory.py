@@ -115,7 +115,7 @@ def make_marts_dag() -> DAG:
             "# IBET marts\n\nTriggered by any agency's lake asset event. The triggering events name the "
             "agencies and extract dates that landed; the build re-stages only the lake partitions that "
             "changed, rebuilds each audience file (`ibet`, `can`, `usa`, `evaluator`) beside the published "
-            "one, and publishes by atomic rename. Asset-triggered runs have no logical date: nothing here "
+            "one, audits them with the Great Expectations gate, and publishes by atomic rename. Asset-triggered runs have no logical date: nothing here "
             "depends on it.\n"),
     ) as dag:
 
@@ -143,11 +143,19 @@ def make_marts_dag() -> DAG:
 
             return build_warehouse(plan)
 
-        @task(doc_md="Publish the built files by atomic rename.")
-        def publish(build: dict) -> dict:
+        @task(retries=0, doc_md="Great Expectations audits the unpublished files and the staged lake; a failure "
+                                "keeps the published files, moves the build to warehouse/rejected/ and lists the "
+                                "failed expectations. Data Docs: IBET_HOME/quality.")
+        def quality_gate(build: dict) -> dict:
+            from ibet.orchestration.tasks import quality_gate as run
+
+            return run(build)
+
+        @task(doc_md="Record the quality history in the files, then publish them by atomic rename.")
+        def publish(gate: dict) -> dict:
             from ibet.orchestration.tasks import publish_warehouse
 
-            return publish_warehouse(build)
+            return publish_warehouse(gate)
 
-        publish(build(plan()))
+        publish(quality_gate(build(plan())))
     return dag

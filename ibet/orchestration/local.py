@@ -70,7 +70,7 @@ def run_demo(start: dt.date, days: int, progress: Callable[[str], None] | None =
     say(f"{MARTS_DAG_ID}")
     marts = bag.dags[MARTS_DAG_ID].test()
     build = _xcom(marts, "build") or {}
-    return {"runs": runs, "marts": {"state": str(marts.state), "build": build,
+    return {"runs": runs, "marts": {"state": str(marts.state), "build": build, "gate": _xcom(marts, "quality_gate"),
                                     "published": _xcom(marts, "publish")},
             "asset_events": _asset_event_counts()}
 

@@ -127,11 +127,36 @@ def build_warehouse(plan: dict[str, Any], settings: Settings | None = None) -> d
     return out
 
 
-def publish_warehouse(build: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
-    """Publish what ``build_warehouse`` built (nothing to do when the build was skipped)."""
-    from warehouse.build import publish_candidates
+class QualityGateFailed(RuntimeError):
+    """The gate blocked the build: the message lists the failed expectations."""
 
+
+def quality_gate(build: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
+    """Audit the unpublished files; on failure move them aside and fail with the failed expectations."""
+    from warehouse.build import candidates
+    from warehouse.quality.gate import reject, run_gate
+
+    settings = settings or get_settings()
     if build.get("skipped"):
+        return {"skipped": True}
+    files = {a: b.candidate for a, b in candidates(settings).items()}
+    result = run_gate(settings, files)
+    if not result.success:
+        where = reject(settings, files, result)
+        raise QualityGateFailed(f"quality gate failed, published files unchanged, build kept in {where}: "
+                                + "; ".join(result.failures))
+    return {"success": True, "message": result.message(), "docs_index": result.docs_index,
+            "warnings": result.warnings}
+
+
+def publish_warehouse(gate: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
+    """Publish what passed the gate (nothing to do when the build was skipped)."""
+    from warehouse.build import candidates, publish_candidates
+    from warehouse.quality.gate import write_history_into
+
+    settings = settings or get_settings()
+    if gate.get("skipped"):
         return {"published": [], "reason": "nothing changed since the last publication"}
-    paths = publish_candidates(settings or get_settings())
+    write_history_into([b.candidate for b in candidates(settings).values()], settings)
+    paths = publish_candidates(settings)
     return {"published": [str(p) for p in paths]}

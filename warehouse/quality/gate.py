@@ -1,0 +1,352 @@
+"""Write, audit, then publish: run the expectation suites on the unpublished build.
+
+The gate reads small frames out of each candidate DuckDB file (and the staged lake),
+validates them with Great Expectations (suites in ``suites.py``), writes the results
+into the Data Docs site under ``IBET_HOME/quality`` and appends them to the quality
+history. Result format ``BASIC`` with no unexpected-value samples: Data Docs show counts
+and percentages, never the failing values (which could be identifiers).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ibet.lake import write_json, write_parquet
+from ibet.logs import get_logger
+from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
+from transforms.canonical import CATEGORIES, PSEUDONYM_COLUMNS
+from warehouse.quality import suites
+
+RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False}
+FRESHNESS_LAG_ENV = "IBET_FRESHNESS_LAG_DAYS"
+#: Columns that identify an event or a person: allowed for analysts, never in the evaluator file.
+EVENT_LEVEL_COLUMNS = ["event_uid", "source_id", "pseudonym", "latitude", "longitude", "source_row",
+                       *PSEUDONYM_COLUMNS]
+
+
+@dataclass
+class SuiteOutcome:
+    audience: str
+    suite: str
+    success: bool
+    evaluated: int
+    failed: list[str]
+    blocking: bool = True
+
+
+@dataclass
+class GateResult:
+    run_at: str
+    outcomes: list[SuiteOutcome] = field(default_factory=list)
+    docs_index: str = ""
+
+    @property
+    def success(self) -> bool:
+        return all(o.success for o in self.outcomes if o.blocking)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f for o in self.outcomes if not o.blocking for f in o.failed]
+
+    @property
+    def failures(self) -> list[str]:
+        return [f"{o.audience}/{o.suite}: {f}" for o in self.outcomes if o.blocking for f in o.failed]
+
+    def message(self) -> str:
+        passed = sum(o.success for o in self.outcomes)
+        text = f"{passed}/{len(self.outcomes)} suites passed"
+        if self.failures:
+            text += "; failed: " + "; ".join(self.failures)
+        if self.warnings:
+            text += "; warnings: " + "; ".join(self.warnings)
+        return text
+
+    def to_dict(self) -> dict:
+        return {"run_at": self.run_at, "success": self.success, "docs_index": self.docs_index,
+                "outcomes": [asdict(o) for o in self.outcomes]}
+
+
+def quality_root(settings: Settings) -> Path:
+    return settings.home / "quality"
+
+
+def gx_docs_index(settings: Settings) -> Path:
+    """Great Expectations' own Data Docs site (styles and scripts come from public CDNs)."""
+    return quality_root(settings) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def docs_index(settings: Settings) -> Path:
+    """The partners' entry page: self-contained, latest results, history, links into the GX site."""
+    return quality_root(settings) / "index.html"
+
+
+def history_path(settings: Settings) -> Path:
+    return settings.warehouse / ".build" / "quality_history.parquet"
+
+
+def forbidden_columns() -> list[str]:
+    """Names of every column the contracts class as identifier or free text."""
+    from contracts.base import privacy_of
+    from ibet.registry import sources
+
+    out: set[str] = set()
+    for s in sources():
+        for sch in s.contract().CONTRACT.levels.values():
+            out |= {n.split(".")[-1] for n, p in privacy_of(sch).items() if p in ("identifier", "free_text")}
+    return sorted(out)
+
+
+def _frames(path: Path, audience: str, today: dt.date) -> dict[str, tuple[Any, list, bool]]:
+    """suite name -> (pandas frame, expectations, blocking) for one audience file."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        caveats = [c for c in AUDIENCES[audience] if c != "ORCON"]
+        tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        cols = con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal").df()
+        forbidden = forbidden_columns() + (EVENT_LEVEL_COLUMNS if audience == "evaluator" else [])
+        out: dict[str, tuple[Any, list, bool]] = {}
+        out["columns"] = (cols[["table_name", "column_name"]], suites.columns_suite(forbidden), True)
+        with_caveat = sorted(cols[cols.column_name == "caveat"].table_name)
+        caveat_sql = " UNION ALL ".join(f"SELECT DISTINCT caveat FROM {t}" for t in with_caveat) or \
+            "SELECT NULL::VARCHAR AS caveat WHERE FALSE"
+        out["caveats"] = (con.execute(caveat_sql).df(), suites.caveat_suite(caveats), True)
+        with_keys = cols[cols.column_name.isin([*PSEUDONYM_COLUMNS, "pseudonym"])]
+        pseudo_sql = " UNION ALL ".join(
+            f'SELECT DISTINCT "{c}" AS pseudonym_value FROM {t} WHERE "{c}" IS NOT NULL'
+            for t, c in with_keys.itertuples(index=False)) or "SELECT NULL::VARCHAR AS pseudonym_value WHERE FALSE"
+        out["pseudonyms"] = (con.execute(pseudo_sql).df(), suites.pseudonym_suite(), True)
+        if "fact_events" in tables:
+            regions = [r for (r,) in con.execute("SELECT region_code FROM dim_region").fetchall()]
+            out["events"] = (con.execute(
+                "SELECT event_uid, agency_code, region_code, category, caveat, "
+                "CAST(occurred_at AS VARCHAR) AS occurred_at, date_diff('day', DATE '1970-01-01', event_date) "
+                "AS event_date, latitude, longitude, CASE WHEN latitude IS NULL OR longitude IS NULL THEN 'none' "
+                "WHEN in_ibet_area THEN 'inside' WHEN NOT in_ibet_area THEN 'outside, flagged' END AS area_flag, "
+                "persons_count, arrests FROM fact_events").df(),
+                suites.events_suite(regions, list(CATEGORIES), caveats, today), True)
+            out["seizures"] = (con.execute("SELECT event_uid, quantity_kg, quantity_units, value_cad, caveat "
+                                           "FROM fact_seizures").df(), suites.seizures_suite(caveats), True)
+            out["integrity"] = (con.execute("""
+                SELECT 'fact_seizures.event_uid -> fact_events' AS relation,
+                       count(*) FILTER (WHERE e.event_uid IS NULL) AS orphans
+                FROM fact_seizures s LEFT JOIN fact_events e USING (event_uid)
+                UNION ALL SELECT 'fact_subject_sightings.event_uid -> fact_events',
+                       count(*) FILTER (WHERE e.event_uid IS NULL)
+                FROM fact_subject_sightings s LEFT JOIN fact_events e USING (event_uid)
+                UNION ALL SELECT 'fact_conveyance_sightings.event_uid -> fact_events',
+                       count(*) FILTER (WHERE e.event_uid IS NULL)
+                FROM fact_conveyance_sightings s LEFT JOIN fact_events e USING (event_uid)
+                UNION ALL SELECT 'fact_events.region_code -> dim_region', count(*) FILTER (WHERE d.region_code IS NULL)
+                FROM fact_events f LEFT JOIN dim_region d USING (region_code)
+                UNION ALL SELECT 'fact_events.agency_code -> dim_agency', count(*) FILTER (WHERE d.agency_code IS NULL)
+                FROM fact_events f LEFT JOIN dim_agency d USING (agency_code)
+                UNION ALL SELECT 'fact_events.category -> dim_category', count(*) FILTER (WHERE d.category IS NULL)
+                FROM fact_events f LEFT JOIN dim_category d USING (category)
+                UNION ALL SELECT 'fact_events.event_date -> dim_date', count(*) FILTER (WHERE d.date_key IS NULL)
+                FROM fact_events f LEFT JOIN dim_date d ON d.date_key = f.event_date
+                UNION ALL SELECT 'mart_indicators.indicator -> dim_indicator', count(*) FILTER (WHERE d.indicator IS NULL)
+                FROM mart_indicators m LEFT JOIN dim_indicator d USING (indicator)
+            """).df(), suites.integrity_suite(), True)
+        if audience == "evaluator":
+            out["suppression"] = (con.execute(
+                "SELECT CASE WHEN unit = 'count' THEN value END AS value, basis_count FROM mart_indicators").df(),
+                suites.evaluator_suite(SUPPRESSION_THRESHOLD), True)
+        return out
+    finally:
+        con.close()
+
+
+def _lake_frames(settings: Settings) -> dict[str, tuple[Any, list, bool]]:
+    """Reconciliation of the staged lake with the ingest manifests, and freshness per agency."""
+    import pandas as pd
+
+    from warehouse.staging import PARTITION_COLUMN, staging_path
+
+    manifests = []
+    for p in sorted((settings.lake / "_ingest").glob("*/*.json")):
+        m = json.loads(p.read_text())
+        pcol, key = m["partition"].split("=", 1)
+        for table, n in (m.get("tables") or {}).items():
+            manifests.append({"table_name": table, "agency": m["agency"], "part_key": key, "manifest_rows": n})
+        if pcol == "extract_date":
+            manifests.append({"table_name": "_extract", "agency": m["agency"], "part_key": key, "manifest_rows": None})
+    mf = pd.DataFrame(manifests, columns=["table_name", "agency", "part_key", "manifest_rows"])
+    con = duckdb.connect(str(staging_path(settings)), read_only=True)
+    try:
+        parts = []
+        for table, pcol in PARTITION_COLUMN.items():
+            parts.append(f"SELECT '{table}' AS table_name, agency, CAST({pcol} AS VARCHAR) AS part_key, "
+                         f"count(*) AS lake_rows FROM stg_{table} GROUP BY ALL")
+        lake = con.execute(" UNION ALL ".join(parts)).df()
+    finally:
+        con.close()
+    real = mf[mf.table_name != "_extract"]
+    rec = lake.merge(real, how="outer", on=["table_name", "agency", "part_key"])
+    rec["lake_rows"] = rec["lake_rows"].fillna(0).astype("int64")  # a table a file had no rows of
+    extracts = mf[mf.table_name == "_extract"]
+    fresh = pd.DataFrame(columns=["agency", "lag_days"])
+    if len(extracts):
+        latest = extracts.groupby("agency").part_key.max()
+        newest = max(latest)
+        fresh = pd.DataFrame({"agency": latest.index,
+                              "lag_days": [(dt.date.fromisoformat(newest) - dt.date.fromisoformat(d)).days
+                                           for d in latest]})
+    lag = int(os.environ.get(FRESHNESS_LAG_ENV, "2"))
+    return {"reconciliation": (rec, suites.reconciliation_suite(), True),
+            "freshness": (fresh, suites.freshness_suite(lag), False)}
+
+
+def _context(settings: Settings) -> Any:
+    import great_expectations as gx
+
+    root = quality_root(settings)
+    root.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    try:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.variables.save()
+    except Exception:  # noqa: BLE001 - cosmetic only
+        pass
+    return context
+
+
+def _describe(r: Any) -> str:
+    cfg = r.expectation_config
+    kw = {k: v for k, v in cfg.kwargs.items() if k in ("column", "column_A", "column_B")}
+    what = ", ".join(f"{v}" for v in kw.values())
+    res = r.result or {}
+    n = res.get("unexpected_count", res.get("observed_value"))
+    return f"{cfg.type}({what}) unexpected={n}"
+
+
+def run_gate(settings: Settings, files: dict[str, Path], include_lake: bool = True) -> GateResult:
+    """Validate ``files`` (audience -> DuckDB file) and the staged lake; build the Data Docs."""
+    import great_expectations as gx
+    import pandas as pd
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    context = _context(settings)
+    today = dt.datetime.now(dt.timezone.utc).date()
+    result = GateResult(run_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    work: list[tuple[str, str, Any, list, bool]] = []
+    for audience, path in files.items():
+        for suite, (df, expectations, blocking) in _frames(path, audience, today).items():
+            work.append((audience, suite, df, expectations, blocking))
+    if include_lake:
+        for suite, (df, expectations, blocking) in _lake_frames(settings).items():
+            work.append(("lake", suite, df, expectations, blocking))
+    source = context.data_sources.add_or_update_pandas("ibet")
+    for audience, suite_name, df, expectations, blocking in work:
+        name = f"{audience}.{suite_name}"
+        asset = next((a for a in source.assets if a.name == name), None) or source.add_dataframe_asset(name)
+        batch = next(iter(asset.batch_definitions), None) or asset.add_batch_definition_whole_dataframe("whole")
+        suite = gx.ExpectationSuite(name=name)
+        for e in expectations:
+            suite.add_expectation(e)
+        suite = context.suites.add_or_update(suite)
+        vd = context.validation_definitions.add_or_update(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+            name=name, validation_definitions=[vd], actions=[], result_format=RESULT_FORMAT))
+        frame = df if isinstance(df, pd.DataFrame) else pd.DataFrame()
+        run = checkpoint.run(batch_parameters={"dataframe": frame})
+        for vr in run.run_results.values():
+            failed = [_describe(r) for r in vr.results if not r.success]
+            result.outcomes.append(SuiteOutcome(audience, suite_name, bool(vr.success), len(vr.results), failed,
+                                                blocking))
+    context.build_data_docs()
+    result.docs_index = str(docs_index(settings))
+    _append_history(settings, result)
+    _render_index(settings, result)
+    log = get_logger(settings)
+    (log.info if result.success else log.error)("quality gate: %s", result.message())
+    return result
+
+
+def _append_history(settings: Settings, result: GateResult) -> None:
+    rows = [{"run_at": result.run_at, "audience": o.audience, "suite": o.suite, "success": o.success,
+             "blocking": o.blocking, "expectations": o.evaluated, "failed_expectations": len(o.failed)}
+            for o in result.outcomes]
+    new = pa.Table.from_pylist(rows, schema=pa.schema([
+        ("run_at", pa.string()), ("audience", pa.string()), ("suite", pa.string()), ("success", pa.bool_()),
+        ("blocking", pa.bool_()), ("expectations", pa.int64()), ("failed_expectations", pa.int64())]))
+    path = history_path(settings)
+    if path.exists():
+        new = pa.concat_tables([pq.read_table(path).cast(new.schema), new])
+    write_parquet(path, new)
+
+
+def _render_index(settings: Settings, result: GateResult) -> None:
+    import jinja2
+
+    site = gx_docs_index(settings).parent
+    outcomes = []
+    for o in result.outcomes:
+        pages = sorted((site / "validations" / o.audience / o.suite).rglob("*.html"))
+        link = pages[-1].relative_to(quality_root(settings)).as_posix() if pages else ""
+        outcomes.append({**asdict(o), "link": link})
+    hist = pq.read_table(history_path(settings)).to_pylist() if history_path(settings).exists() else []
+    runs: dict[str, dict] = {}
+    for h in hist:
+        r = runs.setdefault(h["run_at"], {"run_at": h["run_at"], "suites": 0, "failed_suites": 0,
+                                          "failed_expectations": 0})
+        r["suites"] += 1
+        r["failed_suites"] += (not h["success"]) and h["blocking"]
+        r["failed_expectations"] += h["failed_expectations"]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).resolve().parents[1] / "templates"),
+                             autoescape=True)
+    html = env.get_template("quality.html.j2").render(
+        run_at=result.run_at, success=result.success, outcomes=outcomes,
+        passed=sum(o.success for o in result.outcomes),
+        gx_index=gx_docs_index(settings).relative_to(quality_root(settings)).as_posix(),
+        history=sorted(runs.values(), key=lambda r: r["run_at"], reverse=True)[:50])
+    tmp = docs_index(settings).with_suffix(".tmp")
+    tmp.write_text(html)
+    os.replace(tmp, docs_index(settings))
+
+
+def write_history_into(files: list[Path], settings: Settings) -> None:
+    """Put the quality history (every gate run so far) into each candidate file before it is published."""
+    path = history_path(settings)
+    if not path.exists():
+        return
+    for f in files:
+        con = duckdb.connect(str(f))
+        try:
+            con.execute("CREATE OR REPLACE TABLE meta_quality_history AS SELECT CAST(run_at AS TIMESTAMPTZ) AS run_at, "
+                        "audience, suite, success, blocking, expectations, failed_expectations FROM read_parquet(?) "
+                        "ORDER BY run_at, audience, suite", [str(path)])
+            con.execute("COMMENT ON TABLE meta_quality_history IS 'Every quality-gate run: when, which suite on which "
+                        "file, whether it passed, how many expectations failed (data quality over time).'")
+            for col, text in (("run_at", "When the gate ran, UTC."),
+                              ("audience", "Audience file checked, or lake for the staged lake."),
+                              ("suite", "Expectation suite."), ("success", "True when every expectation held."),
+                              ("blocking", "False for warnings (freshness) that do not stop publication."),
+                              ("expectations", "Expectations evaluated."),
+                              ("failed_expectations", "Expectations that failed.")):
+                con.execute(f"COMMENT ON COLUMN meta_quality_history.{col} IS '{text}'")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+
+
+def reject(settings: Settings, files: dict[str, Path], result: GateResult) -> Path:
+    """Move a blocked build aside for inspection; the published files stay as they were."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = settings.warehouse / "rejected" / stamp
+    target.mkdir(parents=True, exist_ok=True)
+    for audience, f in files.items():
+        if f.exists():
+            shutil.move(str(f), target / f"{audience}.duckdb")
+    write_json(target / "gate.json", result.to_dict())
+    return target
