@@ -18,7 +18,7 @@ import polars as pl
 from contracts.validate import validate
 from ibet import privacy
 from ibet.keys import load_key
-from ibet.lake import PART_FILE, partition_dir, read_json, write_json, write_parquet
+from ibet.lake import PART_FILE, lake_lock, partition_dir, read_json, write_json, write_parquet
 from ibet.logs import get_logger
 from ibet.registry import Source, source_for
 from ibet.settings import Settings, get_settings
@@ -106,23 +106,25 @@ def ingest_file(agency: str, path: str | Path, settings: Settings | None = None,
         con.close()
     del val.valid
     meta = {"ibet.source_file": path.name, "ibet.source_checksum": checksum}
-    for name, table in tables.items():
-        write_parquet(partition_dir(settings.lake, name, agency, source.partition, pkey) / PART_FILE, table, meta)
-        result.tables[name] = table.num_rows
-    qdf = val.quarantine.with_columns(pl.lit(path.name).alias("source_file"), pl.lit(checksum).alias("source_checksum"))
-    write_parquet(quarantine_path(settings, source, pkey), qdf.to_arrow(), meta)
+    with lake_lock(settings.lake, exclusive=False):  # partitions and manifest land together
+        for name, table in tables.items():
+            write_parquet(partition_dir(settings.lake, name, agency, source.partition, pkey) / PART_FILE, table, meta)
+            result.tables[name] = table.num_rows
+        qdf = val.quarantine.with_columns(pl.lit(path.name).alias("source_file"),
+                                          pl.lit(checksum).alias("source_checksum"))
+        write_parquet(quarantine_path(settings, source, pkey), qdf.to_arrow(), meta)
 
-    mpath = manifest_path(settings, source, pkey)
-    previous = read_json(mpath) or {}
-    first = previous.get("first_ingested_at") if previous.get("checksum") == checksum else None
-    write_json(mpath, {
-        "agency": agency, "source": source.name, "file": path.name, "checksum": checksum,
-        "partition": result.partition, "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
-        "rows_quarantined": result.rows_quarantined, "levels": result.levels, "tables": result.tables,
-        "first_ingested_at": first or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "replaced_checksum": previous.get("checksum") if previous.get("checksum") not in (None, checksum)
-        else previous.get("replaced_checksum"),
-    })
+        mpath = manifest_path(settings, source, pkey)
+        previous = read_json(mpath) or {}
+        first = previous.get("first_ingested_at") if previous.get("checksum") == checksum else None
+        write_json(mpath, {
+            "agency": agency, "source": source.name, "file": path.name, "checksum": checksum,
+            "partition": result.partition, "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
+            "rows_quarantined": result.rows_quarantined, "levels": result.levels, "tables": result.tables,
+            "first_ingested_at": first or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "replaced_checksum": previous.get("checksum") if previous.get("checksum") not in (None, checksum)
+            else previous.get("replaced_checksum"),
+        })
     rejection_path(settings, agency, path.name).unlink(missing_ok=True)
     log.info("ingested %s/%s %s: read=%d loaded=%d quarantined=%d", agency, path.name, result.partition,
              result.rows_read, result.rows_loaded, result.rows_quarantined)

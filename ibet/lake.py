@@ -7,16 +7,33 @@ corrected re-send replaces the partition instead of adding to it.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 PART_FILE = "part-0.parquet"
+
+
+@contextmanager
+def lake_lock(lake: Path, exclusive: bool) -> Iterator[None]:
+    """Writers of one file's partitions + manifest hold it shared; a reader that needs a
+    consistent snapshot of the whole lake (the warehouse's staging refresh) holds it
+    exclusive, so it never sees a partition without its manifest or the reverse."""
+    path = lake / "_ingest" / ".lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def partition_dir(root: Path, table: str, agency: str, partition_col: str, key: str) -> Path:

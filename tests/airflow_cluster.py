@@ -57,7 +57,9 @@ class AirflowCluster:
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
             "AIRFLOW__CORE__FERNET_KEY": "",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            # parse the DAG folder once at start-up: re-parsing every few seconds costs a core on 2-core CI
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "600",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         }
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ibet.lake import PART_FILE
+from ibet.lake import PART_FILE, lake_lock
 from ibet.settings import Settings
 from transforms.canonical import TABLES
 
@@ -29,7 +29,8 @@ PARTITION_COLUMN = {t: ("fiscal_year" if t == "finance" else "extract_date") for
 PARTITION_TYPE = {"extract_date": "DATE", "fiscal_year": "VARCHAR"}
 MANIFEST_COLUMNS = [("source", "VARCHAR"), ("agency", "VARCHAR"), ("file", "VARCHAR"), ("partition", "VARCHAR"),
                     ("checksum", "VARCHAR"), ("first_ingested_at", "TIMESTAMPTZ"), ("rows_read", "BIGINT"),
-                    ("rows_loaded", "BIGINT"), ("rows_quarantined", "BIGINT")]
+                    ("rows_loaded", "BIGINT"), ("rows_quarantined", "BIGINT"),
+                    ("tables", "VARCHAR")]  #: JSON: rows the ingest wrote per canonical table
 
 
 @dataclass
@@ -70,6 +71,7 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
                 "mtime_ns BIGINT, PRIMARY KEY (table_name, path))")
     body = ", ".join(f"{c} {t}" for c, t in MANIFEST_COLUMNS)
     con.execute(f"CREATE TABLE IF NOT EXISTS stg_manifest ({body})")
+    con.execute("ALTER TABLE stg_manifest ADD COLUMN IF NOT EXISTS tables VARCHAR")
 
 
 def _manifests(lake: Path) -> pa.Table:
@@ -77,7 +79,9 @@ def _manifests(lake: Path) -> pa.Table:
     rows = []
     for p in sorted((lake / "_ingest").glob("*/*.json")):
         m = json.loads(p.read_text())
-        rows.append({c: m.get(c) for c, _ in MANIFEST_COLUMNS})
+        row = {c: m.get(c) for c, _ in MANIFEST_COLUMNS}
+        row["tables"] = json.dumps(m.get("tables") or {}, sort_keys=True)
+        rows.append(row)
     names = [c for c, _ in MANIFEST_COLUMNS]
     return pa.table({c: [r[c] for r in rows] for c in names}) if rows else pa.table({c: pa.array([], pa.string())
                                                                                         for c in names})
@@ -99,6 +103,16 @@ def refresh(settings: Settings, full: bool = False) -> RefreshResult:
         full = True
     result = RefreshResult(full=full)
     lake = settings.lake
+    # exclusive: no ingest is half-way (partitions written, manifest not yet) while we snapshot
+    with lake_lock(lake, exclusive=True):
+        try:
+            _refresh(con, lake, result)
+        finally:
+            con.close()
+    return result
+
+
+def _refresh(con: duckdb.DuckDBPyConnection, lake: Path, result: RefreshResult) -> None:
     try:
         _create_tables(con)
         con.execute("BEGIN TRANSACTION")
@@ -145,6 +159,3 @@ def refresh(settings: Settings, full: bool = False) -> RefreshResult:
         except duckdb.Error:
             pass
         raise
-    finally:
-        con.close()
-    return result

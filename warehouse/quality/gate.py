@@ -171,15 +171,6 @@ def _lake_frames(settings: Settings) -> dict[str, tuple[Any, list, bool]]:
 
     from warehouse.staging import PARTITION_COLUMN, staging_path
 
-    manifests = []
-    for p in sorted((settings.lake / "_ingest").glob("*/*.json")):
-        m = json.loads(p.read_text())
-        pcol, key = m["partition"].split("=", 1)
-        for table, n in (m.get("tables") or {}).items():
-            manifests.append({"table_name": table, "agency": m["agency"], "part_key": key, "manifest_rows": n})
-        if pcol == "extract_date":
-            manifests.append({"table_name": "_extract", "agency": m["agency"], "part_key": key, "manifest_rows": None})
-    mf = pd.DataFrame(manifests, columns=["table_name", "agency", "part_key", "manifest_rows"])
     con = duckdb.connect(str(staging_path(settings)), read_only=True)
     try:
         parts = []
@@ -187,8 +178,18 @@ def _lake_frames(settings: Settings) -> dict[str, tuple[Any, list, bool]]:
             parts.append(f"SELECT '{table}' AS table_name, agency, CAST({pcol} AS VARCHAR) AS part_key, "
                          f"count(*) AS lake_rows FROM stg_{table} GROUP BY ALL")
         lake = con.execute(" UNION ALL ".join(parts)).df()
+        # the manifests as staged in the same snapshot as the partitions (refresh holds the lake lock)
+        staged = con.execute("SELECT agency, partition, tables FROM stg_manifest").fetchall()
     finally:
         con.close()
+    manifests = []
+    for agency, partition, tables in staged:
+        pcol, key = partition.split("=", 1)
+        for table, n in json.loads(tables or "{}").items():
+            manifests.append({"table_name": table, "agency": agency, "part_key": key, "manifest_rows": n})
+        if pcol == "extract_date":
+            manifests.append({"table_name": "_extract", "agency": agency, "part_key": key, "manifest_rows": None})
+    mf = pd.DataFrame(manifests, columns=["table_name", "agency", "part_key", "manifest_rows"])
     real = mf[mf.table_name != "_extract"]
     rec = lake.merge(real, how="outer", on=["table_name", "agency", "part_key"])
     rec["lake_rows"] = rec["lake_rows"].fillna(0).astype("int64")  # a table a file had no rows of
