@@ -131,3 +131,26 @@ def test_data_docs_render_in_headless_chromium(published, tmp_path):
         print(f"\nscreenshot of {page.name}: {shot} ({len(data):,} bytes)")
     html = docs_index(s).read_text()
     assert "ibet" in html and "reconciliation" in html and "validation result" in html
+
+
+def test_check_command_on_demand(published, tmp_path):
+    from typer.testing import CliRunner
+
+    from ibet.cli import app
+
+    s = published["settings"]
+    env = {"IBET_HOME": str(s.home)}
+    ok = CliRunner().invoke(app, ["check", "--json"], env=env, catch_exceptions=False)
+    assert ok.exit_code == 0, ok.stderr
+    report = json.loads(ok.stdout)
+    assert report["success"] is True and {o["audience"] for o in report["outcomes"]} == {*AUDIENCES, "lake"}
+    # damage a copy of the published ibet file in place of a candidate: check must fail and name the suite
+    result = build_candidates(s, force=True)
+    con = duckdb.connect(str(result.audiences["ibet"].candidate))
+    con.execute("INSERT INTO fact_events SELECT * FROM fact_events LIMIT 1")
+    con.execute("CHECKPOINT")
+    con.close()
+    bad = CliRunner().invoke(app, ["check"], env=env, catch_exceptions=False)
+    assert bad.exit_code == 1 and "ibet" in bad.stdout and "FAIL" in bad.stdout
+    gate_and_publish(s, result)  # leaves no candidate behind (rejected)
+    assert not result.published
