@@ -172,6 +172,16 @@ def _display(v: object) -> str:
     return str(v)
 
 
+EXPORT_FORMATS = ("table", "csv", "json", "md", "xlsx")
+
+
+def _check_format(fmt: str) -> None:
+    """Refuse an unknown --format before any work is done."""
+    if fmt not in EXPORT_FORMATS:
+        err.print(f"[red]error:[/red] --format must be {', '.join(EXPORT_FORMATS)}")
+        raise typer.Exit(2)
+
+
 def _emit(columns: list[str], rows: list, fmt: str, output: Optional[Path], title: str) -> None:
     """Print or write a result in the chosen format (CSV/XLSX made safe for spreadsheets)."""
     from ibet import exports
@@ -294,9 +304,7 @@ def sql(
 
     from warehouse import access
 
-    if fmt not in ("table", "csv", "json", "md", "xlsx"):
-        err.print("[red]error:[/red] --format must be table, csv, json, md or xlsx")
-        raise typer.Exit(2)
+    _check_format(fmt)
     try:
         columns, rows = access.query(get_settings(), audience, query)
     except (KeyError, FileNotFoundError) as exc:
@@ -320,9 +328,7 @@ def indicators(
     """Program performance indicators for one fiscal year, per partner (suppressed below 5)."""
     from warehouse.indicators import indicator_table
 
-    if fmt not in ("table", "csv", "json", "md", "xlsx"):
-        err.print("[red]error:[/red] --format must be table, csv, json, md or xlsx")
-        raise typer.Exit(2)
+    _check_format(fmt)
     try:
         columns, rows = indicator_table(get_settings(), fiscal_year, audience=audience, region=region)
     except (ValueError, KeyError, LookupError, FileNotFoundError) as exc:

@@ -4,14 +4,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from ibet.generator import generate
 from ibet.ingest import ingest_file
 from ibet.registry import sources
-from ibet.settings import get_settings
+from ibet.settings import Settings, get_settings
 
 
 @pytest.fixture()
@@ -30,19 +32,36 @@ def inbox_files(inbox: Path) -> list[tuple[str, Path]]:
     return out
 
 
-@pytest.fixture(scope="session")
-def ingested(tmp_path_factory: pytest.TempPathFactory):
-    """Two days of dirty extracts from every agency, generated and ingested once."""
-    root = tmp_path_factory.mktemp("ingested")
+@contextmanager
+def fresh_home(root: Path) -> Iterator[Settings]:
+    """IBET_HOME under ``root`` with a new key, for fixtures wider than one test; restores the environment."""
     old = {k: os.environ.get(k) for k in ("IBET_HOME", "IBET_PSEUDONYM_KEY")}
     os.environ["IBET_HOME"] = str(root / "home")
     os.environ["IBET_PSEUDONYM_KEY"] = secrets.token_hex(32)
-    settings = get_settings().ensure()
-    truth = generate(settings.inbox, dt.date(2026, 11, 2), 2, 150, seed=11, dirty_rate=0.06)
-    results = [ingest_file(a, f, settings=settings) for a, f in inbox_files(settings.inbox)]
-    yield {"settings": settings, "truth": truth, "results": results}
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    try:
+        yield get_settings().ensure()
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def ingested(tmp_path_factory: pytest.TempPathFactory):
+    """Two days of dirty extracts from every agency, generated and ingested once."""
+    with fresh_home(tmp_path_factory.mktemp("ingested")) as settings:
+        truth = generate(settings.inbox, dt.date(2026, 11, 2), 2, 150, seed=11, dirty_rate=0.06)
+        results = [ingest_file(a, f, settings=settings) for a, f in inbox_files(settings.inbox)]
+        yield {"settings": settings, "truth": truth, "results": results}
+
+
+@pytest.fixture(scope="session")
+def published(ingested):
+    """The ingested data built into the warehouse, through the quality gate, and published once."""
+    from warehouse.build import build_all
+
+    result = build_all(ingested["settings"], force=True)
+    assert result.published and result.gate["success"], result.gate_message  # a clean build passes the gate
+    return {**ingested, "build": result}

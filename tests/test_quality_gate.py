@@ -15,7 +15,7 @@ import pytest
 
 from ibet.settings import AUDIENCES
 from tests.leakscan import leaks
-from warehouse.build import build_all, build_candidates, gate_and_publish, published_path
+from warehouse.build import build_candidates, gate_and_publish, published_path
 from warehouse.quality.gate import docs_index, gx_docs_index
 
 DEFECTS = {
@@ -32,14 +32,6 @@ DEFECTS = {
 
 def _digests(settings) -> dict[str, str]:
     return {a: hashlib.sha256(published_path(settings, a).read_bytes()).hexdigest() for a in AUDIENCES}
-
-
-@pytest.fixture(scope="module")
-def published(ingested):
-    s = ingested["settings"]
-    result = build_all(s, force=True)
-    assert result.published and result.gate["success"], result.gate_message
-    return ingested
 
 
 def test_clean_build_passes_and_records_history(published):

@@ -11,7 +11,6 @@ from collections import defaultdict
 
 import duckdb
 import polars as pl
-import pytest
 from typer.testing import CliRunner
 
 from ibet.cli import app
@@ -28,26 +27,19 @@ from warehouse.build import build_all, published_path
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
-@pytest.fixture(scope="module")
-def built(ingested):
-    result = build_all(ingested["settings"], force=True)
-    assert result.published and result.gate["success"], result.gate_message  # a clean build passes the gate
-    return {**ingested, "build": result}
-
-
 def _cli(settings, *args: str):
     return CliRunner().invoke(app, list(args), env={"IBET_HOME": str(settings.home)}, catch_exceptions=False)
 
 
-def test_no_raw_identifier_in_any_warehouse_file(built):
-    s = built["settings"]
+def test_no_raw_identifier_in_any_warehouse_file(published):
+    s = published["settings"]
     files = sorted(p.name for p in s.warehouse.glob("*.duckdb"))
     assert files == sorted(f"{a}.duckdb" for a in AUDIENCES)
-    assert leaks(s.warehouse, built["truth"]) == []
+    assert leaks(s.warehouse, published["truth"]) == []
 
 
-def test_pseudonym_columns_hold_only_hmacs(built):
-    s = built["settings"]
+def test_pseudonym_columns_hold_only_hmacs(published):
+    s = published["settings"]
     for audience in AUDIENCES:
         con = duckdb.connect(str(published_path(s, audience)), read_only=True)
         cols = con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE column_name IN "
@@ -58,8 +50,8 @@ def test_pseudonym_columns_hold_only_hmacs(built):
         con.close()
 
 
-def test_orcon_and_foreign_caveats_stay_out(built):
-    s = built["settings"]
+def test_orcon_and_foreign_caveats_stay_out(published):
+    s = published["settings"]
     ev = pl.read_parquet(s.lake / "events" / "*" / "*" / "*.parquet", hive_partitioning=True)
     latest = ev.sort("extract_date").group_by("event_uid").last()
     by_caveat = {c: set(latest.filter(pl.col("caveat") == c)["event_uid"]) for c in ("REL_IBET", "REL_CAN",
@@ -76,8 +68,8 @@ def test_orcon_and_foreign_caveats_stay_out(built):
     assert not (by_caveat["REL_USA"] & by_caveat["REL_CAN"])
 
 
-def test_cross_agency_links_recover_ground_truth(built):
-    s, truth = built["settings"], built["truth"]
+def test_cross_agency_links_recover_ground_truth(published):
+    s, truth = published["settings"], published["truth"]
     ev = pl.read_parquet(s.lake / "events" / "*" / "*" / "*.parquet", hive_partitioning=True)
     latest = {uid: (str(d), c) for uid, d, c in ev.sort("extract_date").group_by("event_uid").last()
               .select("event_uid", "extract_date", "caveat").iter_rows()}
@@ -157,8 +149,8 @@ print(look(), flush=True)
 """
 
 
-def test_publish_while_another_process_reads(built):
-    s = built["settings"]
+def test_publish_while_another_process_reads(published):
+    s = published["settings"]
     path = published_path(s, "ibet")
     reader = subprocess.Popen([sys.executable, "-c", READER, str(path)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
@@ -179,8 +171,8 @@ def test_publish_while_another_process_reads(built):
     assert fresh != before and fresh.split()[-1] == before.split()[-1], "a new reader sees the new build"
 
 
-def test_sql_command_formats_and_read_only(built):
-    s = built["settings"]
+def test_sql_command_formats_and_read_only(published):
+    s = published["settings"]
     r = _cli(s, "sql", "SELECT caveat, count(*) AS n FROM fact_events GROUP BY 1 ORDER BY 1", "--format", "json")
     assert r.exit_code == 0
     assert [row["caveat"] for row in json.loads(r.stdout)] == ["REL_IBET"]
@@ -194,8 +186,8 @@ def test_sql_command_formats_and_read_only(built):
     assert r.exit_code == 2 and "unknown audience" in r.stderr
 
 
-def test_exports_are_safe_against_formula_injection(built, tmp_path):
-    s = built["settings"]
+def test_exports_are_safe_against_formula_injection(published, tmp_path):
+    s = published["settings"]
     assert safe_cell("=1+2") == "'=1+2" and safe_cell("@SUM(A1)") == "'@SUM(A1)" and safe_cell(-3) == -3
     query = "SELECT '=HYPERLINK(\"http://x\",\"y\")' AS evil, '+1' AS plus, -3 AS n, 'ok' AS fine"
     r = _cli(s, "sql", query, "-f", "csv")
@@ -211,8 +203,8 @@ def test_exports_are_safe_against_formula_injection(built, tmp_path):
     assert row[1].value == "'+1" and row[2].value == -3 and row[3].value == "ok"
 
 
-def test_indicators_command(built, tmp_path):
-    s = built["settings"]
+def test_indicators_command(published, tmp_path):
+    s = published["settings"]
     r = _cli(s, "indicators", "--fiscal-year", "2026-27", "--format", "json")
     assert r.exit_code == 0, r.stderr
     rows = {(x["indicator"], x["detail"]): x for x in json.loads(r.stdout)}
@@ -231,8 +223,8 @@ def test_indicators_command(built, tmp_path):
     assert none.exit_code == 2 and "fiscal years with data" in none.stderr
 
 
-def test_dpr_report_shows_the_rcmp_figures(built, tmp_path):
-    s = built["settings"]
+def test_dpr_report_shows_the_rcmp_figures(published, tmp_path):
+    s = published["settings"]
     r = _cli(s, "report", "dpr", "--fiscal-year", "2006-07")
     assert r.exit_code == 0, r.stderr
     for text in ("$25,000,000", "$23,868,339", "$4,367,122", "$125 M over 5 years", "Royal Canadian Mounted Police",

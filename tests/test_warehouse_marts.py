@@ -7,31 +7,22 @@ import duckdb
 import pytest
 
 from ibet.settings import AUDIENCES
-from tests.lakebuild import LakeBuilder, ts, write_reference
+from tests.conftest import fresh_home
+from tests.lakebuild import LakeBuilder, write_reference
 from warehouse.build import build_all, published_path
 from warehouse.runner import AUDIENCE_LAYERS, sql_files
 
 PA, PB, PLATE = "a" * 64, "b" * 64, "c" * 64
 
 
-def _tuesday(week_monday: str, hour: int = 12) -> str:
-    d = ts(week_monday + " 00:00")
-    return (d.replace(hour=hour) + __import__("datetime").timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
-
-
 @pytest.fixture(scope="module")
 def known(tmp_path_factory):
     """Build the known-answer lake once and publish every audience."""
-    import os
-    import secrets
+    with fresh_home(tmp_path_factory.mktemp("known")) as s:
+        yield _build_known(s)
 
-    from ibet.settings import get_settings
 
-    root = tmp_path_factory.mktemp("known")
-    old = {k: os.environ.get(k) for k in ("IBET_HOME", "IBET_PSEUDONYM_KEY")}
-    os.environ["IBET_HOME"] = str(root / "home")
-    os.environ["IBET_PSEUDONYM_KEY"] = secrets.token_hex(32)
-    s = get_settings().ensure()
+def _build_known(s):
     write_reference(s, "fx_rates.csv", "fiscal_year,usd_to_cad,source\n2006-07,1.25,test\n2007-08,1.10,test\n")
     lb = LakeBuilder(s)
     # fiscal-year boundaries (rcmp, REL_IBET, PAC)
@@ -108,12 +99,7 @@ def known(tmp_path_factory):
     lb.write()
     result = build_all(s, gate=False)  # the marts' numbers are the subject here; the gate has its own tests
     assert result.published
-    yield s
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    return s
 
 
 def q(s, audience: str, sql: str, params: list | None = None) -> list[tuple]:

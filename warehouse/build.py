@@ -28,7 +28,6 @@ from typing import Callable, Iterator
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 from ibet import reference
 from ibet.lake import read_json, write_json
@@ -56,9 +55,6 @@ COMMODITY_CATEGORY = {
     "FIREARMS": ("FIREARMS", "units"), "TOBACCO": ("TOBACCO", "kg"), "CURRENCY": ("CURRENCY", "value"),
     "UNSPECIFIED": ("", "value"),
 }
-#: Tables whose rows (not aggregates) identify events or pseudonyms: never in the evaluator file.
-EVENT_LEVEL_TABLES = ("fact_events", "fact_seizures", "fact_subject_sightings", "fact_conveyance_sightings",
-                      "mart_cross_agency_links")
 
 
 class BuildLockedError(RuntimeError):
@@ -127,10 +123,6 @@ def build_lock(settings: Settings, timeout: float = 600.0) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _arrow(df: pl.DataFrame) -> pa.Table:
-    return df.to_arrow()
-
-
 def register_reference(con: duckdb.DuckDBPyConnection, caveats: tuple[str, ...]) -> None:
     """Temporary source tables the dimension SQL reads (reference data, registry, audience)."""
     regions = reference.regions().select("region_code", "region_name", "min_lon", "max_lon", "min_lat", "max_lat",
@@ -149,7 +141,7 @@ def register_reference(con: duckdb.DuckDBPyConnection, caveats: tuple[str, ...])
               "src_commodities": commodities, "src_fx_rates": fx, "src_program": program,
               "src_planned_results": planned, "ibet_build_caveats": pl.DataFrame({"caveat": list(caveats)})}
     for name, df in tables.items():
-        con.register(f"_{name}", _arrow(df))
+        con.register(f"_{name}", df.to_arrow())
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}")
         con.unregister(f"_{name}")
     con.execute(f"CREATE OR REPLACE TEMP MACRO ibet_suppression_threshold() AS {int(SUPPRESSION_THRESHOLD)}")

@@ -43,10 +43,6 @@ class RefreshResult:
     rows: dict[str, int] = field(default_factory=dict)  #: staged rows per table after the refresh
     fingerprint: str = ""  #: digest of every staged partition and manifest: equal digests, equal data
 
-    @property
-    def touched(self) -> bool:
-        return bool(self.changed or self.removed)
-
 
 def staging_path(settings: Settings) -> Path:
     return settings.warehouse / ".build" / "staging.duckdb"

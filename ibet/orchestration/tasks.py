@@ -86,6 +86,7 @@ def ingest_day(agency: str, day: dt.date, settings: Settings | None = None) -> d
 
 def verify_counts(summary: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
     """Check conservation from the manifests just written: read = loaded + quarantined, per file."""
+    from ibet.ingest import manifest_path
     from ibet.lake import read_json
     from ibet.registry import source_for
 
@@ -93,7 +94,7 @@ def verify_counts(summary: dict[str, Any], settings: Settings | None = None) -> 
     problems = []
     for name in summary["files"]:
         source, key = source_for(summary["agency"], name)
-        m = read_json(settings.lake / "_ingest" / source.name / f"{key}.json")
+        m = read_json(manifest_path(settings, source, key))
         if m is None or m.get("file") != name:
             problems.append(f"{name}: no manifest")
         elif m["rows_read"] != m["rows_loaded"] + m["rows_quarantined"]:

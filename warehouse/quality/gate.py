@@ -105,14 +105,14 @@ def forbidden_columns() -> list[str]:
     return sorted(out)
 
 
-def _frames(path: Path, audience: str, today: dt.date) -> dict[str, tuple[Any, list, bool]]:
+def _frames(path: Path, audience: str, today: dt.date, identifying: list[str]) -> dict[str, tuple[Any, list, bool]]:
     """suite name -> (pandas frame, expectations, blocking) for one audience file."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         caveats = [c for c in AUDIENCES[audience] if c != "ORCON"]
         tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         cols = con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal").df()
-        forbidden = forbidden_columns() + (EVENT_LEVEL_COLUMNS if audience == "evaluator" else [])
+        forbidden = identifying + (EVENT_LEVEL_COLUMNS if audience == "evaluator" else [])
         out: dict[str, tuple[Any, list, bool]] = {}
         out["columns"] = (cols[["table_name", "column_name"]], suites.columns_suite(forbidden), True)
         with_caveat = sorted(cols[cols.column_name == "caveat"].table_name)
@@ -241,8 +241,9 @@ def run_gate(settings: Settings, files: dict[str, Path], include_lake: bool = Tr
     today = dt.datetime.now(dt.timezone.utc).date()
     result = GateResult(run_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
     work: list[tuple[str, str, Any, list, bool]] = []
+    identifying = forbidden_columns()
     for audience, path in files.items():
-        for suite, (df, expectations, blocking) in _frames(path, audience, today).items():
+        for suite, (df, expectations, blocking) in _frames(path, audience, today, identifying).items():
             work.append((audience, suite, df, expectations, blocking))
     if include_lake:
         for suite, (df, expectations, blocking) in _lake_frames(settings).items():
