@@ -11,22 +11,26 @@ DEMO_DAYS ?= 7
 DEMO_ROWS ?= 500
 DEMO_FY ?= 2026-27
 
-.PHONY: setup demo test bench clean lock dag-docs airflow-ui
+.PHONY: setup demo test bench clean lock dag-docs airflow-ui lineage sql
 
 AIRFLOW_ENV = AIRFLOW_HOME=$${AIRFLOW_HOME:-$(IBET_HOME)/airflow} AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False
 
-$(VENV)/.installed: pyproject.toml requirements.lock
+# Byte-compiled at install: these machines set PYTHONDONTWRITEBYTECODE=1, and an uncompiled venv
+# recompiles pandas/pandera/polars in every process (seconds per CLI call and per Airflow task).
+$(VENV)/.installed: pyproject.toml requirements/dev.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check uv
-	$(VENV)/bin/uv pip install -q --python $(PY) -r requirements.lock
-	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps -e .
+	$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode --require-hashes -r requirements/dev.lock
+	$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode --no-deps -e .
 	@touch $@
 
 setup: $(VENV)/.installed
 
-lock:  ## refresh requirements.lock from pyproject.toml
-	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev --extra deploy -o requirements.lock
+lock:  ## refresh the three hashed lock files from pyproject.toml (runtime, + deploy, + dev)
+	$(VENV)/bin/uv pip compile -q pyproject.toml --generate-hashes --python-version 3.11 -o requirements/runtime.lock
+	$(VENV)/bin/uv pip compile -q pyproject.toml --extra deploy --generate-hashes --python-version 3.11 -o requirements/deploy.lock
+	$(VENV)/bin/uv pip compile -q pyproject.toml --extra deploy --extra dev --generate-hashes --python-version 3.11 -o requirements/dev.lock
 
 demo: setup
 	@test -f $(IBET_HOME)/keys/pseudonym.key || $(IBET) keygen
@@ -55,3 +59,6 @@ bench: setup
 
 clean:
 	rm -rf var .pytest_cache
+
+lineage: setup  ## regenerate warehouse/lineage.json (column lineage for the data dictionary) after changing SQL or transforms
+	$(PY) -m warehouse.lineage

@@ -1,16 +1,32 @@
-"""One place for runtime configuration: where data lives, which key, which audiences.
+"""One place for runtime configuration: where data lives, which key, which audiences, how DAGs run.
 
 Everything the product writes lives under ``IBET_HOME`` (default ``./var``) so that a
-deployment has exactly one volume to back up, mount or wipe.
+deployment has exactly one volume to back up, mount or wipe. A home is created on
+purpose (``ibet init``); a mistyped ``IBET_HOME`` is refused, never silently created.
+
+Tunable options (``IBET_*`` variables) are parsed and validated by pydantic-settings,
+from the environment first, then from the home's own ``ibet.env`` (written by
+``ibet init``), then the defaults below. A bad value gives one clear line naming the
+variable, never a traceback in the middle of DAG parsing.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Environment variable naming the runtime home.
 HOME_ENV = "IBET_HOME"
+#: Default home, relative to the working directory.
+DEFAULT_HOME = "var"
+#: Settings file of a home (``KEY=value`` lines; the environment wins over it).
+HOME_ENV_FILE = "ibet.env"
 #: Environment variable that may carry the pseudonymization key (hex, >= 32 bytes).
 KEY_ENV = "IBET_PSEUDONYM_KEY"
 #: Environment variable that may name a key file instead.
@@ -27,40 +43,61 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
 SUPPRESSION_THRESHOLD = 5
 
 
-#: Orchestration defaults (environment overrides, read when the DAG files are parsed).
-DAGS_START_ENV = "IBET_DAGS_START"  #: first extract date the DAGs schedule (YYYY-MM-DD)
-DAGS_END_ENV = "IBET_DAGS_END"  #: optional last extract date (a bounded backfill or test)
-DAGS_CATCHUP_ENV = "IBET_DAGS_CATCHUP"  #: "false" to schedule only the latest day
-EXTRACT_WAIT_ENV = "IBET_EXTRACT_WAIT_HOURS"  #: how long an ingest DAG waits for a late file
-EXTRACT_POLL_ENV = "IBET_EXTRACT_POLL_SECONDS"  #: how often the triggerer looks for it
-DEFAULT_DAGS_START = "2026-11-01"
-DEFAULT_EXTRACT_WAIT_HOURS = 12.0
+class HomeError(RuntimeError):
+    """IBET_HOME does not name a home (missing, or not created with ``ibet init``)."""
 
 
-@dataclass(frozen=True)
-class Schedule:
-    """How the ingest DAGs are scheduled (one place, read from the environment)."""
-
-    start: str
-    end: str | None
-    catchup: bool
-    extract_wait_hours: float
-    extract_poll_seconds: float
+class SettingsError(ValueError):
+    """An ``IBET_*`` option has a value that cannot be used; the message names the variable."""
 
 
-def get_schedule() -> Schedule:
-    return Schedule(
-        start=os.environ.get(DAGS_START_ENV, DEFAULT_DAGS_START),
-        end=os.environ.get(DAGS_END_ENV) or None,
-        catchup=os.environ.get(DAGS_CATCHUP_ENV, "true").lower() not in ("0", "false", "no"),
-        extract_wait_hours=float(os.environ.get(EXTRACT_WAIT_ENV, DEFAULT_EXTRACT_WAIT_HOURS)),
-        extract_poll_seconds=float(os.environ.get(EXTRACT_POLL_ENV, 60)),
-    )
+class Options(BaseSettings):
+    """Options an operator tunes; each is the environment variable ``IBET_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="IBET_", extra="ignore", validate_default=True)
+
+    dags_start: dt.date = Field(dt.date(2026, 11, 1), description="First extract date the ingest DAGs schedule.")
+    dags_end: dt.date | None = Field(None, description="Last extract date (a bounded backfill or test).")
+    dags_catchup: bool = Field(True, description="Schedule every missed day since dags_start.")
+    extract_wait_hours: float = Field(12.0, gt=0, description="How long an ingest DAG waits for a late file.")
+    extract_poll_seconds: float = Field(60.0, gt=0, description="How often the triggerer looks for the file.")
+    extract_late_hours: float = Field(6.0, gt=0, description="After this long without the day's file (from the "
+                                                             "run being queued) an 'extract late' alert is sent.")
+    freshness_lag_days: int = Field(2, ge=0, description="Days an agency may lag the newest extract before the "
+                                                         "gate warns.")
+    volume_low: float = Field(0.25, ge=0, description="Gate warning when an agency's newest extract holds fewer "
+                                                      "than this share of its recent median rows.")
+    volume_high: float = Field(4.0, gt=0, description="Gate warning when it holds more than this multiple.")
+    log_format: Literal["text", "json"] = Field("text", description="Format of IBET_HOME/logs/ibet.log.")
+    log_max_bytes: int = Field(10_000_000, gt=0, description="Size at which ibet.log rotates.")
+    log_backups: int = Field(5, ge=0, description="Rotated logs kept.")
+    alert_conn_id: str = Field("ibet_alerts", description="Airflow connection that receives alerts "
+                                                          "(http(s) webhook or smtp); absent = log only.")
+    owner_link: str = Field("mailto:ibet-data-engineering@example.org",
+                            description="Where the DAG owner is reached (shown in the Airflow UI).")
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = []
+    for e in exc.errors():
+        name = "IBET_" + "_".join(str(p) for p in e["loc"]).upper()
+        got = e.get("input")
+        shown = f" (got {got!r})" if isinstance(got, (str, int, float)) and len(str(got)) < 60 else ""
+        lines.append(f"{name}: {e['msg'].rstrip('.')}{shown}")
+    return "invalid setting: " + "; ".join(lines)
+
+
+def load_options(env_file: Path | None = None) -> Options:
+    """The options from the environment, then ``env_file``, then the defaults; a clear error otherwise."""
+    try:
+        return Options(_env_file=env_file if env_file is not None and env_file.is_file() else None)
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc)) from None
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Resolved paths of one runtime home."""
+    """Resolved paths of one runtime home, and its options."""
 
     home: Path
 
@@ -89,19 +126,78 @@ class Settings:
         return self.home / "logs"
 
     @property
+    def docs(self) -> Path:
+        """The data dictionary site (one page per audience)."""
+        return self.home / "docs"
+
+    @property
     def reference(self) -> Path:
         """Optional operator overrides of the shipped reference data (regions, units)."""
         return self.home / "reference"
 
+    @property
+    def env_file(self) -> Path:
+        return self.home / HOME_ENV_FILE
+
+    @cached_property
+    def options(self) -> Options:
+        return load_options(self.env_file)
+
+    def exists(self) -> bool:
+        return self.home.is_dir()
+
+    def check(self) -> "Settings":
+        """Refuse a home that does not exist: a mistyped IBET_HOME must not become a new, empty one."""
+        if not self.home.is_dir():
+            origin = f"{HOME_ENV}={os.environ[HOME_ENV]}" if os.environ.get(HOME_ENV) else \
+                f"the default home ./{DEFAULT_HOME} ({HOME_ENV} is not set)"
+            raise HomeError(f"no IBET home at {self.home}: {origin}. Create one with `ibet init` "
+                            f"(or point {HOME_ENV} at an existing home)")
+        return self
+
     def ensure(self) -> "Settings":
-        """Create the runtime folders (idempotent)."""
+        """Create the runtime folders inside an existing home (idempotent); refuse a missing home."""
+        self.check()
         for p in (self.inbox, self.lake, self.quarantine, self.warehouse, self.keys, self.logs):
-            p.mkdir(parents=True, exist_ok=True)
+            p.mkdir(mode=0o750, parents=True, exist_ok=True)
         os.chmod(self.keys, 0o700)
         return self
 
 
 def get_settings(home: str | os.PathLike[str] | None = None) -> Settings:
-    """Settings for ``home``, else ``$IBET_HOME``, else ``./var``."""
-    raw = home if home is not None else os.environ.get(HOME_ENV, "var")
+    """Settings for ``home``, else ``$IBET_HOME``, else ``./var`` (not checked: see ``Settings.check``)."""
+    raw = home if home is not None else (os.environ.get(HOME_ENV) or DEFAULT_HOME)
     return Settings(home=Path(raw).expanduser().resolve())
+
+
+def get_options() -> Options:
+    """Options of the current home (``IBET_HOME`` or ``./var``), whether or not it exists yet."""
+    return get_settings().options
+
+
+def init_home(home: str | os.PathLike[str] | None = None, overrides: dict[str, str] | None = None) -> Settings:
+    """Create a home on purpose (idempotent): folders, and ``ibet.env`` with ``overrides`` recorded.
+
+    ``overrides`` maps option names (``dags_start``) to values; they are validated before
+    anything is written, and replace the same keys of an existing ``ibet.env``.
+    """
+    settings = get_settings(home)
+    values = {f"IBET_{k.upper()}": str(v) for k, v in (overrides or {}).items()}
+    if values:  # validate first: a bad value must not be written into the home
+        try:
+            Options(**{k.removeprefix("IBET_").lower(): v for k, v in values.items()})
+        except ValidationError as exc:
+            raise SettingsError(_explain(exc)) from None
+    settings.home.mkdir(mode=0o750, parents=True, exist_ok=True)
+    settings.ensure()
+    lines = settings.env_file.read_text().splitlines() if settings.env_file.is_file() else [
+        "# ibet-warehouse settings of this home. The environment wins over this file;",
+        "# every option and its default: `ibet config`.",
+    ]
+    kept = [ln for ln in lines if ln.split("=", 1)[0].strip() not in values]
+    text = "\n".join(kept + [f"{k}={v}" for k, v in values.items()]) + "\n"
+    tmp = settings.env_file.with_name(HOME_ENV_FILE + ".tmp")
+    tmp.write_text(text)
+    os.chmod(tmp, 0o640)
+    os.replace(tmp, settings.env_file)
+    return settings

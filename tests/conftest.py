@@ -13,7 +13,7 @@ import pytest
 from ibet.generator import generate
 from ibet.ingest import ingest_file
 from ibet.registry import sources
-from ibet.settings import Settings, get_settings
+from ibet.settings import Settings, init_home
 
 
 @pytest.fixture()
@@ -21,7 +21,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A fresh IBET_HOME with a key in the environment."""
     monkeypatch.setenv("IBET_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("IBET_PSEUDONYM_KEY", secrets.token_hex(32))
-    return get_settings().ensure()
+    return init_home()
 
 
 def inbox_files(inbox: Path) -> list[tuple[str, Path]]:
@@ -39,7 +39,7 @@ def fresh_home(root: Path) -> Iterator[Settings]:
     os.environ["IBET_HOME"] = str(root / "home")
     os.environ["IBET_PSEUDONYM_KEY"] = secrets.token_hex(32)
     try:
-        yield get_settings().ensure()
+        yield init_home()
     finally:
         for k, v in old.items():
             if v is None:
@@ -65,3 +65,10 @@ def published(ingested):
     result = build_all(ingested["settings"], force=True)
     assert result.published and result.gate["success"], result.gate_message  # a clean build passes the gate
     return {**ingested, "build": result}
+
+
+def flat(text: str) -> str:
+    """A CLI message as one line: rich's error box borders and line wraps removed."""
+    import re
+
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())

@@ -18,7 +18,7 @@ import pytest
 
 from ibet.generator import generate
 from ibet.registry import AGENCIES
-from ibet.settings import get_settings
+from ibet.settings import init_home
 from tests.airflow_cluster import AIRFLOW, AirflowCluster, postgres_available
 from warehouse.build import published_path
 
@@ -54,7 +54,7 @@ def test_scheduler_end_to_end_on_postgres(postgres, tmp_path):
     env = {"IBET_HOME": str(home), "IBET_PSEUDONYM_KEY": secrets.token_hex(32),
            "IBET_DAGS_START": DAY.isoformat(), "IBET_DAGS_END": DAY.isoformat(),
            "IBET_EXTRACT_POLL_SECONDS": "2", "IBET_EXTRACT_WAIT_HOURS": "1"}
-    settings = get_settings(home).ensure()
+    settings = init_home(home)
     staging = tmp_path / "outbox"
     generate(staging, DAY, 1, 80, seed=3, dirty_rate=0.02)
     ingest_ids = [f"ibet_ingest_{a}" for a in AGENCIES]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -77,15 +78,19 @@ def test_rejection_keeps_previous_good_partition(good):
     assert part.read_bytes() == before
 
 
-def test_cli_exit_2_and_one_line_error(good):
+def test_cli_rejected_file_exit_4_and_one_line_error(good):
     bad = good.home / "RCMP_IBET_OCC_20261103.csv"
     bad.write_bytes(b"")
-    proc = subprocess.run([sys.executable, "-m", "ibet.cli", "ingest", "rcmp", str(bad), "--json"],
-                          capture_output=True, text=True)
-    assert proc.returncode == 2
-    out = json.loads(proc.stdout)
-    assert out["status"] == "rejected" and out["rows_loaded"] == 0
-    assert "rejected: RCMP_IBET_OCC_20261103.csv: empty file" in proc.stderr
+    for flag in (["--json"], ["--format", "json"]):  # --json is kept as an alias of --format json
+        proc = subprocess.run([sys.executable, "-m", "ibet.cli", "ingest", "rcmp", str(bad), *flag],
+                              capture_output=True, text=True)
+        assert proc.returncode == 4, proc.stderr  # a rejected file, not a usage error (2)
+        out = json.loads(proc.stdout)
+        assert out["status"] == "rejected" and out["rows_loaded"] == 0
+        assert "rejected: RCMP_IBET_OCC_20261103.csv: empty file" in proc.stderr
+    usage = subprocess.run([sys.executable, "-m", "ibet.cli", "ingest", "rcmp", str(bad), "--format", "yaml"],
+                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert usage.returncode == 2 and "'yaml' is not one of 'table', 'json'" in usage.stderr
 
 
 def test_bad_file_name_is_refused(good):

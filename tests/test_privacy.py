@@ -72,6 +72,9 @@ def test_cli_refuses_without_key(tmp_path):
     f = tmp_path / "RCMP_IBET_OCC_20261103.csv"
     f.write_text("x\n")
     env = {k: v for k, v in os.environ.items() if k != "IBET_PSEUDONYM_KEY"} | {"IBET_HOME": str(tmp_path / "h")}
+    made = subprocess.run([sys.executable, "-m", "ibet.cli", "init", "--no-key"], env=env, capture_output=True,
+                          text=True)
+    assert made.returncode == 0, made.stderr
     proc = subprocess.run([sys.executable, "-m", "ibet.cli", "ingest", "rcmp", str(f)], env=env, capture_output=True,
                           text=True)
     assert proc.returncode == 3 and "no pseudonymization key" in proc.stderr

@@ -16,6 +16,7 @@ import pytest
 from ibet.settings import AUDIENCES
 from tests.leakscan import leaks
 from warehouse.build import build_candidates, gate_and_publish, published_path
+from warehouse.constraints import declared
 from warehouse.quality.gate import docs_index, gx_docs_index
 
 DEFECTS = {
@@ -28,6 +29,19 @@ DEFECTS = {
                                              "FALSE WHERE indicator = 'events_reported' AND agency_code = 'ALL' AND "
                                              "region_code = 'ALL'", "evaluator/suppression"),
 }
+
+
+def without_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Re-create every table of a candidate without its declared keys, so a test can plant what the keys
+    would refuse (a duplicate id, an orphan row) and show that the gate catches it too (defence in depth)."""
+    tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()]
+    for t in tables:
+        con.execute(f'CREATE TEMP TABLE "_copy_{t}" AS SELECT * FROM "{t}"')
+    keyed = [t for t in reversed(list(declared())) if t in tables]  # referencing tables first
+    for t in keyed + [t for t in tables if t not in keyed]:
+        con.execute(f'DROP TABLE "{t}"')
+    for t in tables:
+        con.execute(f'CREATE TABLE "{t}" AS SELECT * FROM "_copy_{t}"')
 
 
 def _digests(settings) -> dict[str, str]:
@@ -55,6 +69,7 @@ def test_injected_defect_blocks_publication(published, defect):
     before = _digests(s)
     result = build_candidates(s, force=True)
     con = duckdb.connect(str(result.audiences[audience].candidate))
+    without_keys(con)
     con.execute(sql)
     con.execute("CHECKPOINT")
     con.close()
@@ -139,6 +154,7 @@ def test_check_command_on_demand(published, tmp_path):
     # damage a copy of the published ibet file in place of a candidate: check must fail and name the suite
     result = build_candidates(s, force=True)
     con = duckdb.connect(str(result.audiences["ibet"].candidate))
+    without_keys(con)
     con.execute("INSERT INTO fact_events SELECT * FROM fact_events LIMIT 1")
     con.execute("CHECKPOINT")
     con.close()

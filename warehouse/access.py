@@ -1,6 +1,7 @@
 """Read-only access to the published audience files (what analysts and evaluators query)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -8,9 +9,23 @@ import duckdb
 from ibet.settings import AUDIENCES, Settings
 from warehouse.build import published_path
 
+#: Table-name prefix -> layer, as analysts see it in `ibet tables` and the data dictionary.
+LAYERS = {"dim_": "dimension", "ref_": "reference", "fact_": "fact", "mart_": "mart", "meta_": "metadata"}
+
 
 class NotPublishedError(FileNotFoundError):
     """The audience file has not been built and published yet."""
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    total: int  #: rows the query returns in all (``rows`` may be a prefix)
+
+
+def layer_of(table: str) -> str:
+    return next((layer for prefix, layer in LAYERS.items() if table.startswith(prefix)), "other")
 
 
 def connect(settings: Settings, audience: str) -> duckdb.DuckDBPyConnection:
@@ -27,13 +42,62 @@ def connect(settings: Settings, audience: str) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True, config={"enable_external_access": False})
 
 
-def query(settings: Settings, audience: str, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run ``sql`` against the audience's published file; (columns, rows)."""
+def query(settings: Settings, audience: str, sql: str, limit: int | None = None) -> QueryResult:
+    """Run ``sql`` against the audience's published file; at most ``limit`` rows, and the total."""
     con = connect(settings, audience)
     try:
         rel = con.sql(sql)
         if rel is None:
-            return [], []
-        return list(rel.columns), rel.fetchall()
+            return QueryResult([], [], 0)
+        columns = list(rel.columns)
+        if limit is None:
+            rows = rel.fetchall()
+            return QueryResult(columns, rows, len(rows))
+        rows = rel.limit(limit).fetchall()
+        if len(rows) < limit:
+            return QueryResult(columns, rows, len(rows))
+        total = rel.aggregate("count(*)").fetchall()[0][0]
+        return QueryResult(columns, rows, total)
     finally:
         con.close()
+
+
+def tables(settings: Settings, audience: str) -> list[tuple[str, str, int, str]]:
+    """(table, layer, rows, description) of every published table, in layer order."""
+    con = connect(settings, audience)
+    try:
+        found = con.execute("SELECT table_name, estimated_size, coalesce(comment, '') FROM duckdb_tables() "
+                            "WHERE NOT temporary ORDER BY table_name").fetchall()
+    finally:
+        con.close()
+    order = list(LAYERS.values()) + ["other"]
+    return sorted(((t, layer_of(t), n, c) for t, n, c in found), key=lambda r: (order.index(r[1]), r[0]))
+
+
+def describe(settings: Settings, audience: str, table: str) -> tuple[str, list[tuple[str, str, bool, str, str]]]:
+    """The table's description and, per column: name, type, nullable, key (PK / FK target), description."""
+    con = connect(settings, audience)
+    try:
+        row = con.execute("SELECT coalesce(comment, '') FROM duckdb_tables() WHERE table_name = ?",
+                          [table]).fetchall()
+        if not row:
+            known = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
+            raise KeyError(f"no table {table!r} in the {audience} file; tables: {', '.join(known)}")
+        cols = con.execute("SELECT column_name, data_type, is_nullable, coalesce(comment, '') FROM duckdb_columns() "
+                           "WHERE table_name = ? ORDER BY column_index", [table]).fetchall()
+        keys = constraint_labels(con, table)
+    finally:
+        con.close()
+    return row[0][0], [(c, t, bool(n), keys.get(c, ""), d) for c, t, n, d in cols]
+
+
+def constraint_labels(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """column -> ``PK`` and/or ``FK → table.column`` from the file's declared constraints."""
+    out: dict[str, list[str]] = {}
+    for ctype, cols, ref_table, ref_cols in con.execute(
+            "SELECT constraint_type, constraint_column_names, referenced_table, referenced_column_names "
+            "FROM duckdb_constraints() WHERE table_name = ? AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')",
+            [table]).fetchall():
+        for i, c in enumerate(cols):
+            out.setdefault(c, []).append("PK" if ctype == "PRIMARY KEY" else f"FK → {ref_table}.{ref_cols[i]}")
+    return {c: ", ".join(v) for c, v in out.items()}

@@ -35,8 +35,12 @@ from ibet.logs import get_logger
 from ibet.registry import AGENCIES
 from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings, get_settings
 from transforms.canonical import CATEGORIES
-from warehouse import runner
+from warehouse import constraints, runner
 from warehouse.staging import RefreshResult, refresh, staging_path
+
+#: Published files are written in DuckDB's v1.5.0 storage format: DuckDB 1.5 clients (the
+#: `duckdb` shell shipped in the venv, BI drivers) and 2.x read them alike.
+STORAGE_VERSION = "v1.5.0"
 
 
 CATEGORY_LABELS = {
@@ -185,11 +189,13 @@ def build_audience(settings: Settings, audience: str, refreshed: RefreshResult) 
     caveats = AUDIENCES[audience]
     out = candidate_path(settings, audience)
     _fresh(out)
-    con = duckdb.connect(str(out))
+    con = duckdb.connect()
     work_path = settings.warehouse / ".build" / f"{audience}.work.duckdb"
     try:
         con.execute("SET TimeZone = 'UTC'")
-        main_db = con.execute("SELECT current_database()").fetchall()[0][0]
+        main_db = "pub"
+        con.execute(f"ATTACH {runner.sql_literal(str(out))} AS {main_db} (STORAGE_VERSION '{STORAGE_VERSION}')")
+        con.execute(f"USE {main_db}")
         con.execute(f"ATTACH '{staging_path(settings)}' AS staged (READ_ONLY)")
         register_reference(con, caveats)
         if audience == "evaluator":
@@ -205,10 +211,11 @@ def build_audience(settings: Settings, audience: str, refreshed: RefreshResult) 
             con.execute("DETACH work")
         else:
             runner.run_files(con, runner.sql_files(runner.AUDIENCE_LAYERS))
+        constraints.apply(con, main_db)
         _meta(con, audience, caveats, refreshed)
         con.execute("DETACH staged")
         tables = _table_counts(con, main_db)
-        con.execute("CHECKPOINT")
+        con.execute(f"CHECKPOINT {main_db}")
     except BaseException:
         con.close()
         _fresh(out)
@@ -238,7 +245,7 @@ def build_fingerprint(refreshed: RefreshResult) -> str:
     h = hashlib.sha256(refreshed.fingerprint.encode())
     paths = [reference.reference_path(n) for n in ("regions.csv", "unit_regions.csv", "fx_rates.csv", "program.csv",
                                                     "planned_results.csv")]
-    paths += runner.sql_files(runner.AUDIENCE_LAYERS + ("90_evaluator",))
+    paths += runner.sql_files(runner.AUDIENCE_LAYERS + ("90_evaluator",)) + [constraints.constraints_file()]
     for p in paths:
         h.update(p.name.encode())
         h.update(p.read_bytes())
@@ -317,7 +324,10 @@ def publish_candidates(settings: Settings | None = None) -> list[Path]:
         write_json(_state_path(settings), {"fingerprint": state["fingerprint"], "audiences": state["audiences"],
                                            "published_at": dt.datetime.now(dt.timezone.utc).isoformat()})
         _candidate_state(settings).unlink(missing_ok=True)
-        return [b.published for b in builds.values()]
+    from warehouse.dictionary import refresh_after_publish
+
+    refresh_after_publish(settings)
+    return [b.published for b in builds.values()]
 
 
 def gate_and_publish(settings: Settings, result: BuildResult, publish_files: bool = True) -> BuildResult:

@@ -58,15 +58,15 @@ def copy_missing_comments(con: duckdb.DuckDBPyConnection, target: str, source: s
         "WHERE t.database_name = ? AND s.database_name = ? AND t.comment IS NULL AND s.comment IS NOT NULL",
         [target, source]).fetchall()
     for table, comment in tables:
-        con.execute(f'COMMENT ON TABLE "{target}".main."{table}" IS {_quote(comment)}')
+        con.execute(f'COMMENT ON TABLE "{target}".main."{table}" IS {sql_literal(comment)}')
     cols = con.execute(
         "SELECT t.table_name, t.column_name, s.comment FROM duckdb_columns() t "
         "JOIN duckdb_columns() s USING (table_name, column_name) "
         "WHERE t.database_name = ? AND s.database_name = ? AND t.comment IS NULL AND s.comment IS NOT NULL",
         [target, source]).fetchall()
     for table, column, comment in cols:
-        con.execute(f'COMMENT ON COLUMN "{target}".main."{table}"."{column}" IS {_quote(comment)}')
+        con.execute(f'COMMENT ON COLUMN "{target}".main."{table}"."{column}" IS {sql_literal(comment)}')
 
 
-def _quote(text: str) -> str:
+def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"

@@ -10,14 +10,17 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, AssetAny, Metadata, task
+from airflow.sdk import DAG, AssetAny, AsyncCallback, DeadlineAlert, DeadlineReference, Metadata, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
+from ibet.orchestration.alerts import FailureAlert, extract_late
 from ibet.orchestration.assets import LAKE_ASSETS, lake_asset
 from ibet.orchestration.sensors import ExtractSensor
 from ibet.registry import AGENCIES, Agency
-from ibet.settings import get_schedule
+from ibet.settings import Options, get_options
 
+#: Infrastructure errors (a disk, a lock, a database) retry with back-off; a rejected file
+#: or a failed quality gate fails at once (AirflowFailException): retrying cannot fix data.
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "ibet-data-engineering",
     "retries": 3,
@@ -29,12 +32,20 @@ DEFAULT_ARGS: dict[str, Any] = {
 MARTS_DAG_ID = "ibet_marts"
 
 
+def _default_args(owner: str, agency: str | None) -> dict[str, Any]:
+    return {**DEFAULT_ARGS, "owner": owner, "on_failure_callback": [FailureAlert(agency)]}
+
+
+def _owner_links(owner: str, opts: Options) -> dict[str, str]:
+    return {owner: opts.owner_link}
+
+
 def ingest_dag_id(agency: str) -> str:
     return f"ibet_ingest_{agency}"
 
 
-def _utc(day: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc)
+def _utc(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), dt.timezone.utc)
 
 
 def contract_doc(docs_dir: Path, agency: Agency) -> str:
@@ -54,18 +65,25 @@ def contract_doc(docs_dir: Path, agency: Agency) -> str:
 def make_ingest_dag(agency_code: str, docs_dir: Path) -> DAG:
     """The daily ingest DAG of one agency (extract date = the data interval's start date)."""
     agency = AGENCIES[agency_code]
-    sched = get_schedule()
+    sched = get_options()
     asset = lake_asset(agency_code)
     optional_only = not any(s.required for s in agency.sources if s.partition == "extract_date")
     with DAG(
         dag_id=ingest_dag_id(agency_code),
         description=f"Daily {agency.name} extract -> contract -> lake",
         schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-        start_date=_utc(sched.start),
-        end_date=_utc(sched.end) if sched.end else None,
-        catchup=sched.catchup,
+        start_date=_utc(sched.dags_start),
+        end_date=_utc(sched.dags_end) if sched.dags_end else None,
+        catchup=sched.dags_catchup,
         max_active_runs=3,
-        default_args={**DEFAULT_ARGS, "owner": agency.owner},
+        default_args=_default_args(agency.owner, agency_code),
+        owner_links=_owner_links(agency.owner, sched),
+        # the run is queued when its day is over; the day's file is late after extract_late_hours
+        deadline=DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT,
+                               interval=dt.timedelta(hours=sched.extract_late_hours),
+                               callback=AsyncCallback(extract_late, kwargs={"agency": agency_code,
+                                                                            "hours": sched.extract_late_hours}),
+                               name=f"{agency_code}_extract_late"),
         tags=["ibet", "ingest", agency_code, *(["partner", agency.country] if agency.country else ["program"]),
               *agency.extra_tags],
         doc_md=contract_doc(docs_dir, agency),
@@ -81,11 +99,17 @@ def make_ingest_dag(agency_code: str, docs_dir: Path) -> DAG:
         )
 
         @task(outlets=[asset], trigger_rule="none_failed",
-              doc_md="Validate, quarantine, pseudonymize and write the lake partition; emit the asset event.")
+              doc_md="Validate, quarantine, pseudonymize and write the lake partition; emit the asset event. "
+                     "A rejected file fails the run at once (no retry); infrastructure errors retry.")
         def ingest(**context: Any):
-            from ibet.orchestration.tasks import extract_date, ingest_day
+            from airflow.sdk.exceptions import AirflowFailException
 
-            summary = ingest_day(agency_code, extract_date(context))
+            from ibet.orchestration.tasks import RejectedExtract, extract_date, ingest_day
+
+            try:
+                summary = ingest_day(agency_code, extract_date(context))
+            except RejectedExtract as exc:
+                raise AirflowFailException(str(exc)) from None
             yield Metadata(asset, {k: summary[k] for k in ("agency", "extract_date", "rows_read", "rows_loaded",
                                                             "rows_quarantined", "files")})
             return summary
@@ -96,7 +120,9 @@ def make_ingest_dag(agency_code: str, docs_dir: Path) -> DAG:
 
             return verify_counts(summary)
 
-        wait >> record_counts(ingest())
+        landed = ingest()
+        wait >> landed
+        record_counts(landed)
     return dag
 
 
@@ -106,10 +132,11 @@ def make_marts_dag() -> DAG:
         dag_id=MARTS_DAG_ID,
         description="Lake -> DuckDB marts per audience -> quality gate -> publish",
         schedule=AssetAny(*LAKE_ASSETS.values()),
-        start_date=_utc(get_schedule().start),
+        start_date=_utc(get_options().dags_start),
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args=_default_args(DEFAULT_ARGS["owner"], None),
+        owner_links=_owner_links(DEFAULT_ARGS["owner"], get_options()),
         tags=["ibet", "warehouse", "marts"],
         doc_md=(
             "# IBET marts\n\nTriggered by any agency's lake asset event. The triggering events name the "

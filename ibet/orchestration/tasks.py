@@ -79,8 +79,8 @@ def ingest_day(agency: str, day: dt.date, settings: Settings | None = None) -> d
         "partitions": sorted({r.partition for r in results if r.ok}),
         "rejected": {r.file: r.reason for r in results if not r.ok},
     }
-    if summary["rejected"]:
-        raise RejectedExtract("; ".join(f"{f}: {why}" for f, why in summary["rejected"].items()))
+    if summary["rejected"]:  # each reason starts with its file name
+        raise RejectedExtract("rejected: " + "; ".join(summary["rejected"].values()))
     return summary
 
 

@@ -1,0 +1,68 @@
+"""``ibet``: the command line of the warehouse (typer + rich).
+
+Commands are grouped by who uses them: a home (init, config, keygen, generate, contracts),
+loading (ingest, ingest-inbox), the warehouse (build, check, sql, tables, describe, shell,
+docs), evaluators (indicators, report), and Airflow (airflow demo|ui|env).
+"""
+from __future__ import annotations
+
+import os
+from importlib import metadata
+from typing import Annotated, Literal, Optional
+
+import typer
+
+from ibet.cli import airflow_cmds, home_cmds, ingest_cmds, report_cmds, warehouse_cmds
+from ibet.cli.common import CONTEXT, EXIT_HELP, state
+
+app = typer.Typer(help="IBET shared intelligence warehouse.", no_args_is_help=True, add_completion=True,
+                  context_settings=CONTEXT, epilog=EXIT_HELP)
+
+
+def _version(value: bool) -> None:
+    if value:
+        try:
+            version = metadata.version("ibet-warehouse")
+        except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+            version = "dev"
+        typer.echo(f"ibet-warehouse {version} (duckdb {metadata.version('duckdb')}, "
+                   f"apache-airflow {metadata.version('apache-airflow')})")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[Optional[bool], typer.Option("--version", "-V", callback=_version, is_eager=True,
+                                                    help="Show the version and exit.")] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Also print log messages "
+                                         "on stderr (-vv: debug).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only results and errors.")] = False,
+    log_format: Annotated[Optional[Literal["text", "json"]], typer.Option(
+        "--log-format", help="Format of IBET_HOME/logs/ibet.log (default: IBET_LOG_FORMAT, else text).")] = None,
+) -> None:
+    """IBET shared intelligence warehouse: partner extracts -> contracts -> lake -> audited DuckDB marts."""
+    state.quiet, state.verbose = quiet, verbose
+    if log_format:
+        os.environ["IBET_LOG_FORMAT"] = log_format
+    if verbose:
+        import logging
+
+        from rich.logging import RichHandler
+
+        handler = RichHandler(show_path=False, rich_tracebacks=False)
+        logger = logging.getLogger("ibet")
+        logger.addHandler(handler)
+        handler.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+
+
+for command in (home_cmds.init, home_cmds.config, home_cmds.keygen, home_cmds.generate, ingest_cmds.ingest):
+    app.command()(command)
+app.command("ingest-inbox")(ingest_cmds.ingest_inbox)
+app.command()(home_cmds.contracts)
+for command in (warehouse_cmds.build, warehouse_cmds.check, warehouse_cmds.sql, warehouse_cmds.tables,
+                warehouse_cmds.describe, warehouse_cmds.shell, warehouse_cmds.docs, report_cmds.indicators):
+    app.command()(command)
+app.add_typer(report_cmds.report_app, name="report")
+app.add_typer(airflow_cmds.airflow_app, name="airflow")
+
+__all__ = ["app"]

@@ -1,0 +1,4 @@
+"""`python -m ibet.cli`: the same as the `ibet` command."""
+from ibet.cli import app
+
+app()

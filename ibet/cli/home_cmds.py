@@ -1,0 +1,120 @@
+"""Commands that set a home up: init, config, keygen, generate, contracts."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ibet.cli.common import Exit, console, err, fail, home, say
+
+
+def init(
+    path: Annotated[Optional[Path], typer.Argument(help="Where to create the home (default: IBET_HOME or ./var).")]
+    = None,
+    dags_start: Annotated[Optional[str], typer.Option(help="First extract date the DAGs schedule (YYYY-MM-DD), "
+                                                           "recorded in the home's ibet.env.")] = None,
+    key: Annotated[bool, typer.Option(help="Create the pseudonymization key file when none is configured.")] = True,
+) -> None:
+    """Create an IBET home on purpose: folders, its ibet.env settings file and (by default) the key."""
+    from ibet.keys import MissingKeyError, create_key, load_key
+    from ibet.settings import SettingsError, init_home
+
+    overrides = {"dags_start": dags_start} if dags_start else {}
+    try:
+        settings = init_home(path, overrides)
+    except SettingsError as exc:
+        fail(str(exc), Exit.CONFIG)
+    say(f"IBET home ready at {settings.home} (settings: {settings.env_file})")
+    if key:
+        try:
+            load_key(settings)
+        except MissingKeyError:
+            say(f"key written to {create_key(settings)} (mode 0600)")
+    if path is not None:
+        say(f"use it with: export IBET_HOME={settings.home}")
+
+
+def config() -> None:
+    """Every IBET_* option: its value in this home, where the value comes from, and what it does."""
+    import os
+
+    from rich.table import Table
+
+    from ibet.settings import Options
+
+    settings = home()
+    opts = settings.options
+    file_keys = {ln.split("=", 1)[0].strip() for ln in settings.env_file.read_text().splitlines()
+                 if "=" in ln and not ln.lstrip().startswith("#")} if settings.env_file.is_file() else set()
+    t = Table(title=f"settings of {settings.home}")
+    for c in ("variable", "value", "from", "meaning"):
+        t.add_column(c, overflow="fold")
+    for name, field in Options.model_fields.items():
+        var = f"IBET_{name.upper()}"
+        source = "environment" if var in os.environ else ("ibet.env" if var in file_keys else "default")
+        t.add_row(var, str(getattr(opts, name)), source, field.description or "")
+    console.print(t)
+
+
+def keygen(force: Annotated[bool, typer.Option(help="Replace an existing key (every pseudonym changes).")]
+           = False) -> None:
+    """Create the pseudonymization key file under IBET_HOME/keys (mode 0600)."""
+    from ibet.keys import create_key
+
+    settings = home().ensure()
+    try:
+        path = create_key(settings, force=force)
+    except FileExistsError as exc:
+        err.print(f"[yellow]{exc}[/yellow]")
+        raise typer.Exit(int(Exit.FAILED)) from None
+    say(f"key written to {path} (mode 0600)")
+
+
+def generate(
+    out: Annotated[Optional[Path], typer.Option(help="Folder to write into (default IBET_HOME/inbox).")] = None,
+    start: Annotated[str, typer.Option(help="First extract date, YYYY-MM-DD.")] = "2026-11-02",
+    days: Annotated[int, typer.Option(min=1)] = 7,
+    rows_per_day: Annotated[int, typer.Option(min=1, help="Records per agency per day.")] = 500,
+    seed: int = 42,
+    dirty_rate: Annotated[float, typer.Option(min=0.0, max=0.5, help="Share of records corrupted on purpose.")]
+    = 0.02,
+) -> None:
+    """Write synthetic partner extracts exactly as the ICD says, with a ground-truth manifest."""
+    from ibet.generator import GROUND_TRUTH
+    from ibet.generator import generate as run
+
+    target = out or home().inbox
+    try:
+        first = dt.date.fromisoformat(start)
+    except ValueError:
+        fail(f"--start {start!r} is not a YYYY-MM-DD date", Exit.USAGE)
+    with console.status("generating…") as status:
+        truth = run(target, first, days, rows_per_day, seed, dirty_rate,
+                    progress=lambda f: status.update(f"generating {f}"))
+    say(f"{len(truth['files'])} files written under {target}; ground truth in {target / GROUND_TRUTH}")
+
+
+def contracts(
+    source: Annotated[Optional[str], typer.Argument(help="Source name; all when omitted.")] = None,
+    write: Annotated[Optional[Path], typer.Option("--write", help="Write one <source>.md per contract into this "
+                                                  "folder (the DAG docs shown in the Airflow UI).")] = None,
+) -> None:
+    """Print the data contracts (columns, types, privacy classes, rules) as Markdown."""
+    from contracts.base import describe_markdown
+    from ibet.registry import sources
+
+    known = [s.name for s in sources()]
+    if source is not None and source not in known:
+        fail(f"unknown source {source!r}; known: {', '.join(known)}", Exit.USAGE)
+    for s in sources():
+        if source in (None, s.name):
+            text = describe_markdown(s.contract().CONTRACT)
+            if write is not None:
+                write.mkdir(parents=True, exist_ok=True)
+                (write / f"{s.name}.md").write_text(text)
+                say(f"wrote {write / f'{s.name}.md'}")
+            else:
+                typer.echo(f"## {s.title} (`{s.agency}/{s.file_glob}`)\n")
+                typer.echo(text)
