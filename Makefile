@@ -13,9 +13,6 @@ DEMO_FY ?= 2026-27
 
 .PHONY: setup demo test bench clean lock dag-docs airflow-ui lineage sql
 
-AIRFLOW_ENV = AIRFLOW_HOME=$${AIRFLOW_HOME:-$(IBET_HOME)/airflow} AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
-	AIRFLOW__CORE__LOAD_EXAMPLES=False
-
 # Byte-compiled at install: these machines set PYTHONDONTWRITEBYTECODE=1, and an uncompiled venv
 # recompiles pandas/pandera/polars in every process (seconds per CLI call and per Airflow task).
 $(VENV)/.installed: pyproject.toml requirements/dev.lock
@@ -33,16 +30,18 @@ lock:  ## refresh the three hashed lock files from pyproject.toml (runtime, + de
 	$(VENV)/bin/uv pip compile -q pyproject.toml --extra deploy --extra dev --generate-hashes --python-version 3.11 -o requirements/dev.lock
 
 demo: setup
-	@test -f $(IBET_HOME)/keys/pseudonym.key || $(IBET) keygen
+	$(IBET) init --dags-start $(DEMO_START)
 	$(IBET) generate --start $(DEMO_START) --days $(DEMO_DAYS) --rows-per-day $(DEMO_ROWS) --seed 42
 	$(IBET) airflow demo --start $(DEMO_START) --days $(DEMO_DAYS)
 	$(IBET) indicators --fiscal-year $(DEMO_FY) -i events_reported -i interdictions -i arrests \
 	  -i seizure_value_cad -i subjects_linked -i interception_rate -i median_sharing_latency_hours
 	@echo "lake: $(IBET_HOME)/lake   quarantine: $(IBET_HOME)/quarantine   logs: $(IBET_HOME)/logs"
 	@echo "warehouse (one file per audience): $(IBET_HOME)/warehouse/{ibet,can,usa,evaluator}.duckdb"
-	@echo "query it:  $(IBET) sql --audience ibet \"SELECT * FROM mart_cross_agency_links LIMIT 10\""
-	@echo "           duckdb -readonly $(IBET_HOME)/warehouse/ibet.duckdb   (any DuckDB 2.x client)"
-	@echo "report:    $(IBET) report dpr --fiscal-year 2006-07   |   $(IBET) indicators --fiscal-year FY2027"
+	@echo "data dictionary: $(IBET_HOME)/docs/index.html   quality report: $(IBET_HOME)/quality/index.html"
+	@echo "engineers:  make airflow-ui          (the scheduler continues from the demo's runs; http://127.0.0.1:8080)"
+	@echo "analysts:   make sql                 (DuckDB shell on ibet.duckdb, read-only)   |   $(IBET) tables"
+	@echo "            $(IBET) sql \"SELECT * FROM mart_cross_agency_links\""
+	@echo "evaluators: $(IBET) indicators --fiscal-year FY2027   |   $(IBET) report dpr --fiscal-year 2006-07"
 
 test: setup
 	$(PY) -m pytest -q
@@ -50,9 +49,12 @@ test: setup
 dag-docs: setup  ## regenerate the contract docs the DAGs show in the Airflow UI
 	$(IBET) contracts --write dags/contract_docs
 
-airflow-ui: setup  ## scheduler, dag-processor, triggerer and UI on http://localhost:8080 (SQLite)
-	$(AIRFLOW_ENV) $(VENV)/bin/airflow db migrate
-	$(AIRFLOW_ENV) $(VENV)/bin/airflow standalone
+airflow-ui: setup  ## scheduler, dag-processor, triggerer and UI on http://127.0.0.1:8080 (SQLite in IBET_HOME)
+	$(IBET) airflow ui
+
+AUDIENCE ?= ibet
+sql: setup  ## the DuckDB shell on a published file, read-only (AUDIENCE=ibet|can|usa|evaluator)
+	$(IBET) shell --audience $(AUDIENCE)
 
 bench: setup
 	$(PY) -m ibet.benchmarks.ingest --rows 1000000

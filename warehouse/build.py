@@ -292,6 +292,7 @@ def build_candidates(settings: Settings | None = None, full: bool = False, force
                 result.audiences[audience] = build_audience(settings, audience, refreshed)
             write_json(_candidate_state(settings), {
                 "fingerprint": fingerprint, "audiences": sorted(result.audiences),
+                "agency_events": refreshed.agency_events,
                 "built_at": dt.datetime.now(dt.timezone.utc).isoformat(),
                 "tables": {a: b.tables for a, b in result.audiences.items()}})
         result.seconds = time.monotonic() - started
@@ -322,6 +323,7 @@ def publish_candidates(settings: Settings | None = None) -> list[Path]:
             raise FileNotFoundError(f"unpublished build is incomplete, missing: {', '.join(missing)}")
         publish(builds, settings)
         write_json(_state_path(settings), {"fingerprint": state["fingerprint"], "audiences": state["audiences"],
+                                           "agency_events": state.get("agency_events", {}),
                                            "published_at": dt.datetime.now(dt.timezone.utc).isoformat()})
         _candidate_state(settings).unlink(missing_ok=True)
     from warehouse.dictionary import refresh_after_publish

@@ -41,6 +41,7 @@ class RefreshResult:
     changed: list[str] = field(default_factory=list)  #: lake-relative partition files (re)loaded
     removed: list[str] = field(default_factory=list)  #: partitions no longer in the lake
     rows: dict[str, int] = field(default_factory=dict)  #: staged rows per table after the refresh
+    agency_events: dict[str, int] = field(default_factory=dict)  #: staged events per agency (volume check)
     fingerprint: str = ""  #: digest of every staged partition and manifest: equal digests, equal data
 
 
@@ -144,6 +145,8 @@ def _refresh(con: duckdb.DuckDBPyConnection, lake: Path, result: RefreshResult) 
         con.execute("COMMIT")
         for table in TABLES:
             result.rows[table] = con.execute(f"SELECT count(*) FROM stg_{table}").fetchall()[0][0]
+        result.agency_events = dict(con.execute("SELECT agency, count(*) FROM stg_events GROUP BY ALL "
+                                                "ORDER BY ALL").fetchall())
         state = con.execute("SELECT table_name, path, size, mtime_ns FROM stg_partitions ORDER BY ALL").fetchall()
         state += con.execute("SELECT source, file, checksum, CAST(first_ingested_at AS VARCHAR) FROM stg_manifest "
                              "ORDER BY ALL").fetchall()

@@ -24,10 +24,9 @@ from ibet.lake import write_json, write_parquet
 from ibet.logs import get_logger
 from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
 from transforms.canonical import CATEGORIES, PSEUDONYM_COLUMNS
-from warehouse.quality import suites
+from warehouse.quality import docs_offline, suites
 
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False}
-FRESHNESS_LAG_ENV = "IBET_FRESHNESS_LAG_DAYS"
 #: Columns that identify an event or a person: allowed for analysts, never in the evaluator file.
 EVENT_LEVEL_COLUMNS = ["event_uid", "source_id", "pseudonym", "latitude", "longitude", "source_row",
                        *PSEUDONYM_COLUMNS]
@@ -80,7 +79,7 @@ def quality_root(settings: Settings) -> Path:
 
 
 def gx_docs_index(settings: Settings) -> Path:
-    """Great Expectations' own Data Docs site (styles and scripts come from public CDNs)."""
+    """Great Expectations' own Data Docs site (its CDN assets replaced by local copies: renders offline)."""
     return quality_root(settings) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
@@ -180,6 +179,8 @@ def _lake_frames(settings: Settings) -> dict[str, tuple[Any, list, bool]]:
         lake = con.execute(" UNION ALL ".join(parts)).df()
         # the manifests as staged in the same snapshot as the partitions (refresh holds the lake lock)
         staged = con.execute("SELECT agency, partition, tables FROM stg_manifest").fetchall()
+        per_day = con.execute("SELECT agency, extract_date, count(*) AS n FROM stg_events GROUP BY ALL "
+                              "ORDER BY agency, extract_date").fetchall()
     finally:
         con.close()
     manifests = []
@@ -201,9 +202,46 @@ def _lake_frames(settings: Settings) -> dict[str, tuple[Any, list, bool]]:
         fresh = pd.DataFrame({"agency": latest.index,
                               "lag_days": [(dt.date.fromisoformat(newest) - dt.date.fromisoformat(d)).days
                                            for d in latest]})
-    lag = int(os.environ.get(FRESHNESS_LAG_ENV, "2"))
+    opts = settings.options
+    volume, trend = _volume_frames(settings, per_day)
     return {"reconciliation": (rec, suites.reconciliation_suite(), True),
-            "freshness": (fresh, suites.freshness_suite(lag), False)}
+            "volume": (volume, suites.volume_suite(), True),
+            "volume_trend": (trend, suites.volume_trend_suite(opts.volume_low, opts.volume_high), False),
+            "freshness": (fresh, suites.freshness_suite(opts.freshness_lag_days), False)}
+
+
+#: Extracts of an agency's recent history that its newest extract is compared with.
+VOLUME_HISTORY = 14
+
+
+def _volume_frames(settings: Settings, per_day: list[tuple[str, Any, int]]) -> tuple[Any, Any]:
+    """Two frames: events staged per agency that had events in the last published build (an agency
+    that vanished, or an empty lake, blocks); the newest extract's rows against the median of the
+    agency's previous ``VOLUME_HISTORY`` extracts (a warning: a quiet day happens)."""
+    import statistics
+
+    import pandas as pd
+
+    from ibet.lake import read_json
+    from ibet.registry import PARTNERS
+
+    totals: dict[str, int] = {}
+    days: dict[str, list[int]] = {}
+    for agency, _day, n in per_day:
+        totals[agency] = totals.get(agency, 0) + n
+        days.setdefault(agency, []).append(n)
+    published = (read_json(settings.warehouse / ".build" / "published.json") or {}).get("agency_events") or {}
+    expected = sorted({a for a, n in published.items() if n} | {a for a in totals if a in PARTNERS})
+    volume = pd.DataFrame({"agency": expected or ["(none)"],
+                           "staged_events": [totals.get(a, 0) for a in expected] or [0]})
+    rows = []
+    for agency, counts in sorted(days.items()):
+        history = counts[-VOLUME_HISTORY - 1:-1]
+        median = statistics.median(history) if len(history) >= 3 else None
+        rows.append({"agency": agency, "newest_extract_events": counts[-1], "recent_median": median,
+                     "ratio": (counts[-1] / median) if median else None})
+    trend = pd.DataFrame(rows, columns=["agency", "newest_extract_events", "recent_median", "ratio"])
+    return volume, trend
 
 
 def _context(settings: Settings) -> Any:
@@ -267,6 +305,10 @@ def run_gate(settings: Settings, files: dict[str, Path], include_lake: bool = Tr
             result.outcomes.append(SuiteOutcome(audience, suite_name, bool(vr.success), len(vr.results), failed,
                                                 blocking))
     context.build_data_docs()
+    unknown = docs_offline.localize(gx_docs_index(settings).parent)
+    if unknown:
+        get_logger(settings).warning("Data Docs still load %d asset(s) from the network: %s", len(unknown),
+                                     ", ".join(unknown))
     result.docs_index = str(docs_index(settings))
     _append_history(settings, result)
     _render_index(settings, result)

@@ -85,3 +85,17 @@ def reconciliation_suite() -> list:
 def freshness_suite(max_lag_days: int) -> list:
     """Frame: per agency, days its latest extract lags the newest extract of any agency (warning only)."""
     return [_e("ExpectColumnValuesToBeBetween", column="lag_days", min_value=0, max_value=max_lag_days)]
+
+
+def volume_suite() -> list:
+    """Frame: per partner agency of the last published build (or now staged), its staged events.
+
+    An empty lake, or an agency whose events all vanished since the last publication, blocks:
+    publishing it would silently drop a partner from every report.
+    """
+    return [_e("ExpectColumnValuesToBeBetween", column="staged_events", min_value=1)]
+
+
+def volume_trend_suite(low: float, high: float) -> list:
+    """Frame: per agency, its newest extract's events over the median of its recent extracts (warning)."""
+    return [_e("ExpectColumnValuesToBeBetween", column="ratio", min_value=low, max_value=high)]
