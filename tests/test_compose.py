@@ -82,3 +82,35 @@ def test_every_env_reference_has_a_default_or_a_clear_error():
     text = (ROOT / "docker-compose.yml").read_text()
     for ref in re.findall(r"(?<!\$)\$\{([^}]+)\}", text):
         assert ":-" in ref or ":?" in ref, f"${{{ref}}} has neither a default nor an error message"
+
+
+def test_init_gives_the_airflow_user_the_home_volume_and_an_admin_login():
+    doc = _compose()
+    init = doc["services"]["airflow-init"]
+    script = "\n".join(init["command"])
+    assert init["user"] == "0:0"  # root once, to hand the volume over
+    assert 'chown -R "$${AIRFLOW_UID}:0" /opt/ibet/home' in script and "ibet init" in script
+    assert init["environment"]["AIRFLOW_UID"] == "${AIRFLOW_UID:-50000}"
+    assert "airflow users create --role Admin" in script
+    assert init["environment"]["AIRFLOW_ADMIN_PASSWORD"].startswith("${AIRFLOW_ADMIN_PASSWORD:?")
+    for name in AIRFLOW_SERVICES - {"airflow-init"}:
+        assert doc["services"][name]["user"] == "${AIRFLOW_UID:-50000}:0"
+
+
+def test_production_secrets_have_no_silent_defaults_and_logins_are_fab():
+    doc = _compose()
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert "POSTGRES_PASSWORD:-" not in text and "${POSTGRES_PASSWORD:?" in text
+    assert doc["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+    for name in AIRFLOW_SERVICES:
+        env = doc["services"][name]["environment"]
+        assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith("fab_auth_manager.FabAuthManager")
+        assert "SIMPLE_AUTH_MANAGER" not in " ".join(env)
+    deploy = (ROOT / "pyproject.toml").read_text().split("deploy = [", 1)[1].split("]", 1)[0]
+    assert "apache-airflow-providers-fab" in deploy
+    # every variable the file needs is documented in .env.example, AIRFLOW_UID in the header too
+    example = (ROOT / ".env.example").read_text()
+    needed = {ref.split(":")[0] for ref in re.findall(r"(?<!\$)\$\{([^}]+)\}", text)}
+    assert {"AIRFLOW_UID", "POSTGRES_PASSWORD", "AIRFLOW_JWT_SECRET", "AIRFLOW_ADMIN_PASSWORD"} <= needed
+    assert all(f"{v}=" in example for v in needed), needed - {v for v in needed if f"{v}=" in example}
+    assert "AIRFLOW_UID" in text.split("x-airflow-common")[0]
