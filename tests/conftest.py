@@ -4,16 +4,21 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from ibet.generator import generate
-from ibet.ingest import ingest_file
-from ibet.registry import sources
-from ibet.settings import Settings, init_home
+# Airflow creates its home when first imported: never the developer's ~/airflow
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="ibet-tests-airflow-")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+
+from ibet.generator import generate  # noqa: E402
+from ibet.ingest import ingest_file  # noqa: E402
+from ibet.registry import sources  # noqa: E402
+from ibet.settings import Settings, init_home  # noqa: E402
 
 
 @pytest.fixture()

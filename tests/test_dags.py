@@ -25,6 +25,11 @@ bag = DagBag(dag_folder=sys.argv[1])
 for s in bag.dagbag_stats:
     out[s.file] = s.duration.total_seconds()
 info = {d: {"owner": dag.owner, "tags": sorted(dag.tags), "doc": dag.doc_md or "", "tasks": sorted(dag.task_ids),
+            "upstream": {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks},
+            "owner_links": dag.owner_links or {},
+            "deadline": [{"reference": type(a.reference).__name__, "hours": a.interval.total_seconds() / 3600,
+                          "callback": a.callback.path, "kwargs": a.callback.kwargs} for a in (dag.deadline or [])],
+            "on_failure": [type(c).__name__ for t in dag.tasks for c in (t.on_failure_callback or [])],
             "retries": [t.retries for t in dag.tasks], "backoff": [t.retry_exponential_backoff for t in dag.tasks],
             "outlets": [o.name for t in dag.tasks for o in t.outlets], "catchup": dag.catchup,
             "schedule": repr(dag.timetable)[:200], "assets": sorted(a.name for a in getattr(getattr(dag.timetable, "asset_condition", None), "objects", ()))}
@@ -67,6 +72,11 @@ def test_dag_hygiene(dagbag):
     for code, agency in AGENCIES.items():
         d = dagbag["dags"][f"ibet_ingest_{code}"]
         assert d["tasks"] == ["ingest", "record_counts", "wait_for_extract"]
+        # a chain, not two roots: ingest waits for its file, counts wait for ingest
+        assert d["upstream"] == {"wait_for_extract": [], "ingest": ["wait_for_extract"], "record_counts": ["ingest"]}
+        assert d["deadline"] == [{"reference": "DagRunQueuedAtDeadline", "hours": 6.0,
+                                  "callback": "ibet.orchestration.alerts.extract_late",
+                                  "kwargs": {"agency": code, "hours": 6.0}}]
         assert d["outlets"] == [f"ibet_lake_{code}"]
         assert d["catchup"] is True and "CronDataIntervalTimetable" in d["schedule"]
         assert code in d["tags"]
@@ -78,6 +88,11 @@ def test_dag_hygiene(dagbag):
     marts = dagbag["dags"]["ibet_marts"]
     assert marts["assets"] == sorted(f"ibet_lake_{a}" for a in AGENCIES)
     assert marts["tasks"] == ["build", "plan", "publish", "quality_gate"]
+    assert marts["upstream"] == {"plan": [], "build": ["plan"], "quality_gate": ["build"], "publish": ["quality_gate"]}
+    for dag_id, d in dagbag["dags"].items():
+        # every task alerts on failure; the owner is reachable from the UI
+        assert d["on_failure"] == ["FailureAlert"] * len(d["tasks"]), dag_id
+        assert d["owner_links"] == {d["owner"]: "mailto:ibet-data-engineering@example.org"}, dag_id
 
 
 def test_contract_docs_are_up_to_date():

@@ -43,6 +43,11 @@ def record(alert: dict[str, Any]) -> dict[str, Any]:
 
     settings = _settings()
     alert = {"time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **alert}
+    error: Exception | None = None
+    try:
+        alert["delivered_to"] = send(alert, settings.options.alert_conn_id)
+    except Exception as exc:  # noqa: BLE001 - the alert is logged first, then the delivery error is raised
+        alert["delivered_to"], alert["delivery_error"], error = None, _reason(exc), exc
     path = settings.logs / ALERTS_FILE
     path.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
@@ -50,7 +55,8 @@ def record(alert: dict[str, Any]) -> dict[str, Any]:
         fh.write(json.dumps(alert, sort_keys=True, default=str) + "\n")
     get_logger(settings).warning("alert %s: %s %s %s: %s", alert.get("kind"), alert.get("agency"),
                                  alert.get("extract_date"), alert.get("task_id") or "", alert.get("reason"))
-    alert["delivered_to"] = send(alert, settings.options.alert_conn_id)
+    if error is not None:
+        raise error
     return alert
 
 

@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -48,6 +49,10 @@ base_log_folder = ${{AIRFLOW_HOME}}/logs
 [api]
 host = 127.0.0.1
 port = {port}
+
+[api_auth]
+# one signing secret for every component of this home (made once, kept in this file, mode 0600)
+jwt_secret = {jwt}
 """
 
 
@@ -70,13 +75,21 @@ def airflow_env(settings: Settings, base: dict[str, str] | None = None, port: in
 
 def write_config(airflow_home: Path, port: int = UI_PORT) -> Path:
     """Write ``airflow.cfg`` (ours: load_examples off, our DAGs, AIRFLOW_HOME-relative paths)."""
+    import configparser
+    import secrets
+
     airflow_home.mkdir(mode=0o750, parents=True, exist_ok=True)
     cfg = airflow_home / "airflow.cfg"
-    text = AIRFLOW_CFG.format(dags=DAGS_FOLDER, port=port)
+    jwt = None
+    if cfg.is_file():
+        old = configparser.ConfigParser(interpolation=None)
+        old.read(cfg)
+        jwt = old.get("api_auth", "jwt_secret", fallback=None)
+    text = AIRFLOW_CFG.format(dags=DAGS_FOLDER, port=port, jwt=jwt or secrets.token_hex(32))
     if not cfg.is_file() or cfg.read_text() != text:
-        tmp = cfg.with_name("airflow.cfg.tmp")
-        tmp.write_text(text)
-        os.chmod(tmp, 0o640)
+        fd, tmp = tempfile.mkstemp(prefix=".airflow.cfg.", dir=airflow_home)  # created 0600
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
         os.replace(tmp, cfg)
     return cfg
 
