@@ -77,3 +77,50 @@ def flat(text: str) -> str:
     import re
 
     return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+
+
+def _find_chromium() -> str | None:
+    import shutil
+    import subprocess
+
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return None
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=600)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], env=env,
+                   capture_output=True, timeout=900)
+    return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Headless Chromium from Debian's packages (installed on first use); under CI=true it must be there."""
+    browser = _find_chromium()
+    if browser is None:
+        why = "Chromium is not installed and could not be installed from Debian's packages (apt-get)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true requires a browser for the rendering tests: {why}")
+        pytest.skip(why)
+    return browser
+
+
+def render(browser: str, page: Path, out_dir: Path, name: str, *, dump_dom: bool = False,
+           size: str = "1280,900") -> tuple[Path, str]:
+    """Screenshot ``page`` (and its DOM after scripts ran) offline, in headless Chromium."""
+    import subprocess
+
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={out_dir / 'profile'}", f"--window-size={size}", "--virtual-time-budget=5000"]
+    shot = out_dir / f"{name}.png"
+    done = subprocess.run([*flags, f"--screenshot={shot}", page.as_uri()], capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0 and shot.exists(), done.stderr[-1000:]
+    dom = ""
+    if dump_dom:
+        dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True,
+                             timeout=180).stdout
+    return shot, dom

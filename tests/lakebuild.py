@@ -53,19 +53,28 @@ class LakeBuilder:
                                                    "source_checksum": "0" * 64, **values})
 
     def write(self) -> None:
+        """One Parquet file per partition, and one ingest manifest per (source, key) counting every table."""
         lake = self.settings.lake
+        manifests: dict[tuple[str, str, str], dict[str, Any]] = {}
         for (table, agency, key), rows in self.rows.items():
             cols = TABLES[table]
             arrays = {c: pa.array([r.get(c) for r in rows], type=ARROW[t]) for c, t in cols}
             pcol = "fiscal_year" if table == "finance" else "extract_date"
             write_parquet(partition_dir(lake, table, agency, pcol, key) / PART_FILE, pa.table(arrays))
-            if table == "events":
-                received = self.received.get((agency, key), ts(key + " 00:00") + dt.timedelta(days=1))
-                write_json(lake / "_ingest" / agency / f"{key}.json", {
-                    "source": agency, "agency": agency, "file": rows[0]["source_file"],
-                    "partition": f"extract_date={key}", "checksum": "0" * 64,
-                    "first_ingested_at": received.isoformat(), "rows_read": len(rows), "rows_loaded": len(rows),
-                    "rows_quarantined": 0})
+            source = table if agency == "program" else agency
+            m = manifests.setdefault((source, agency, key), {
+                "source": source, "agency": agency, "file": rows[0].get("source_file", f"{source}_{key}.test"),
+                "partition": f"{pcol}={key}", "checksum": "0" * 64, "rows_read": 0, "rows_loaded": 0,
+                "rows_quarantined": 0, "tables": {},
+                "first_ingested_at": self.received.get((agency, key), ts(
+                    (key[:4] + "-04-01" if pcol == "fiscal_year" else key) + " 00:00") + dt.timedelta(days=1))
+                .isoformat()})
+            m["tables"][table] = len(rows)
+            if table in ("events", "finance", "outreach", "radio_tests"):
+                m["rows_read"] += len(rows)
+                m["rows_loaded"] += len(rows)
+        for (source, _agency, key), m in manifests.items():
+            write_json(lake / "_ingest" / source / f"{key}.json", m)
 
 
 def write_reference(settings: Settings, name: str, text: str) -> Path:

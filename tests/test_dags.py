@@ -38,15 +38,27 @@ print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "
 """
 
 
-@pytest.fixture(scope="module")
-def dagbag(tmp_path_factory):
-    home = tmp_path_factory.mktemp("airflow")
+def _parse(home, **extra: str) -> dict:
     env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS), "IBET_HOME": str(home / "ibet")}
+           "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS), "IBET_HOME": str(home / "ibet"), **extra}
     done = subprocess.run([sys.executable, "-c", PARSE, str(DAGS)], env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def dagbag(tmp_path_factory):
+    return _parse(tmp_path_factory.mktemp("airflow"))
+
+
+def test_a_bad_setting_is_a_clear_import_error(tmp_path):
+    bag = _parse(tmp_path, IBET_EXTRACT_WAIT_HOURS="abc")
+    assert bag["dags"] == {} or "ibet_ingest_rcmp" not in bag["dags"]
+    message = bag["errors"][str(DAGS / "ibet_ingest.py")]
+    assert message.strip().splitlines()[-1] == ("ibet.settings.SettingsError: invalid setting: IBET_EXTRACT_WAIT_HOURS: "
+                                                "Input should be a valid number, unable to parse string as a number "
+                                                "(got 'abc')")
 
 
 def test_no_import_errors_and_one_dag_per_agency(dagbag):
@@ -150,8 +162,9 @@ def test_ingest_day_is_idempotent_and_counts_reconcile(home):
     with pytest.raises(FileNotFoundError, match="missing CBP_NB_20261103.csv"):
         ingest_day("cbp", day + dt.timedelta(days=1), home)
     (home.inbox / "cbp" / "CBP_NB_20261104.csv").write_text("not|the|header\n")
-    with pytest.raises(RejectedExtract, match="CBP_NB_20261104.csv"):
+    with pytest.raises(RejectedExtract, match="CBP_NB_20261104.csv") as rejected:
         ingest_day("cbp", day + dt.timedelta(days=2), home)
+    assert str(rejected.value).count("CBP_NB_20261104.csv") == 1  # named once
     plan = plan_from_events([{"agency": "rcmp", "extract_date": "2026-11-02", "rows_loaded": 38},
                              {"agency": "rcmp", "extract_date": "2026-11-03", "rows_loaded": 2}, {}])
     assert plan == {"landed": {"rcmp": {"extract_dates": ["2026-11-02", "2026-11-03"], "rows_loaded": 40}},

@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Optional
 import typer
 
 from ibet.cli import airflow_cmds, home_cmds, ingest_cmds, report_cmds, warehouse_cmds
-from ibet.cli.common import CONTEXT, EXIT_HELP, state
+from ibet.cli.common import CONTEXT, EXIT_HELP, err, state
 
 app = typer.Typer(help="IBET shared intelligence warehouse.", no_args_is_help=True, add_completion=True,
                   context_settings=CONTEXT, epilog=EXIT_HELP)
@@ -49,7 +49,7 @@ def main(
 
         from rich.logging import RichHandler
 
-        handler = RichHandler(show_path=False, rich_tracebacks=False)
+        handler = RichHandler(console=err, show_path=False, rich_tracebacks=False)
         logger = logging.getLogger("ibet")
         logger.addHandler(handler)
         handler.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
