@@ -53,7 +53,8 @@ def test_scheduler_end_to_end_on_postgres(postgres, tmp_path):
     home = tmp_path / "home"
     env = {"IBET_HOME": str(home), "IBET_PSEUDONYM_KEY": secrets.token_hex(32),
            "IBET_DAGS_START": DAY.isoformat(), "IBET_DAGS_END": DAY.isoformat(),
-           "IBET_EXTRACT_POLL_SECONDS": "2", "IBET_EXTRACT_WAIT_HOURS": "1"}
+           "IBET_EXTRACT_POLL_SECONDS": "2", "IBET_EXTRACT_WAIT_HOURS": "1",
+           "IBET_EXTRACT_LATE_HOURS": "0.005"}  # 18 s after a run is queued without its file: "extract late"
     settings = init_home(home)
     staging = tmp_path / "outbox"
     generate(staging, DAY, 1, 80, seed=3, dirty_rate=0.02)
@@ -65,7 +66,19 @@ def test_scheduler_end_to_end_on_postgres(postgres, tmp_path):
             rows = af.sql("SELECT dag_id, state FROM task_instance WHERE task_id = 'wait_for_extract'")
             return len(rows) == len(ingest_ids) and all(s in ("deferred", "up_for_reschedule") for _, s in rows)
         _wait(af, "every ingest DAG to wait (deferred) for its extract", waiting, deadline)
-        time.sleep(5)  # files come later than the deferral in real life; let the executor record it
+
+        # the files are late: the DAG deadline alert fires (scheduler -> triggerer callback -> alert log)
+        alert_log = settings.logs / "alerts.jsonl"
+
+        def late_alerts():
+            if not alert_log.exists():
+                return None
+            got = [json.loads(x) for x in alert_log.read_text().splitlines()]
+            late = {a["agency"]: a for a in got if a["kind"] == "extract_late"}
+            return late if set(late) == set(AGENCIES) else None
+        late = _wait(af, "an 'extract late' alert for every agency", late_alerts, deadline)
+        assert all(a["extract_date"] == DAY.isoformat() and a["dag_id"] == f"ibet_ingest_{code}"
+                   for code, a in late.items())
         # the partners drop their files
         for agency_dir in sorted(p for p in staging.iterdir() if p.is_dir()):
             target = settings.inbox / agency_dir.name
