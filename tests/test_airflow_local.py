@@ -65,6 +65,17 @@ def _wait(what: str, check, proc: subprocess.Popen, log: Path, deadline: float, 
     raise AssertionError(f"timed out waiting for {what}:\n" + log.read_text(errors="replace")[-4000:])
 
 
+def _screenshot(browser: str, url: str, out: Path) -> tuple[Path, str]:
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={out / 'profile'}", "--window-size=1400,900", "--virtual-time-budget=15000"]
+    shot = out / "airflow_ui.png"
+    done = subprocess.run([*flags, f"--screenshot={shot}", url], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0 and shot.exists(), done.stderr[-1000:]
+    dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True, timeout=180).stdout
+    return shot, dom
+
+
 def _runs(db: Path) -> list[tuple]:
     con = sqlite3.connect(db)
     try:
@@ -74,7 +85,7 @@ def _runs(db: Path) -> list[tuple]:
         con.close()
 
 
-def test_demo_then_ui_continues_and_a_rejected_file_fails_at_once(tmp_path):
+def test_demo_then_ui_continues_and_a_rejected_file_fails_at_once(tmp_path, chromium):
     started = time.monotonic()
     deadline = started + SAFETY_S
     home = tmp_path / "home"
@@ -131,6 +142,9 @@ def test_demo_then_ui_continues_and_a_rejected_file_fails_at_once(tmp_path):
         _wait("the UI to answer", lambda: _get(f"{base}/api/v2/monitor/health")[0] == 200, proc, log, deadline)
         status, page = _get(f"{base}/")
         assert status == 200 and b"<html" in page.lower()
+        shot, dom = _screenshot(chromium, f"{base}/dags", tmp_path)
+        print(f"\nAirflow UI screenshot: {shot.stat().st_size:,} bytes")
+        assert shot.stat().st_size > 20_000 and "ibet_ingest_rcmp" in dom  # the UI draws the project's DAGs
         listed = {d["dag_id"] for d in json.loads(_get(f"{base}/api/v2/dags")[1])["dags"]}
         assert listed == {f"ibet_ingest_{a}" for a in AGENCIES} | {"ibet_marts"}
         for dag_id in ("ibet_ingest_rcmp", "ibet_ingest_cbp"):
