@@ -18,6 +18,8 @@ def fold(s: str) -> str:
 def needles(truth: dict) -> set[str]:
     """Raw identifier values of the synthetic persons, in every spelling the agencies use."""
     out: set[str] = set(NARRATIVE_MARKERS)
+    for f in truth["files"]:  # personal values the generator planted as defects (badly formatted on purpose)
+        out |= {v for v in f.get("planted", []) if len(v) >= 5}
     for p in truth["persons"]:
         dob = str(p["dob"])
         y, m, d = dob.split("-")
@@ -43,7 +45,11 @@ def text_of(path: Path) -> str:
         import duckdb
 
         con = duckdb.connect(str(path), read_only=True)
-        parts = []
+        # the catalog too: view and macro definitions, comments
+        parts = [str(v) for row in con.sql("SELECT sql FROM duckdb_views() WHERE NOT internal UNION ALL "
+                                           "SELECT macro_definition FROM duckdb_functions() WHERE NOT internal "
+                                           "UNION ALL SELECT comment FROM duckdb_tables() UNION ALL SELECT comment "
+                                           "FROM duckdb_columns()").fetchall() for v in row if v]
         for (schema, table) in con.sql("SELECT schema_name, table_name FROM duckdb_tables()").fetchall():
             cols = con.sql(f"SELECT column_name FROM duckdb_columns() WHERE schema_name = '{schema}' "
                            f"AND table_name = '{table}' AND data_type = 'VARCHAR'").fetchall()

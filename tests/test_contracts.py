@@ -54,3 +54,31 @@ def test_registry_file_names():
     assert AGENCIES["program"].sources[0].match("finance_2006-07.csv") == "2006-07"
     import datetime as dt
     assert AGENCIES["cbsa"].sources[0].filename_for(dt.date(2026, 1, 2)) == "cbsa_enforcement_2026-01-02.jsonl"
+
+
+def test_quarantine_keeps_failing_values_of_operational_columns_only():
+    """A bad occurrence type is kept (it helps the agency fix its feed); a bad date of birth, a bad
+    citizenship or a bad plate jurisdiction next to a plate is a person's data: reason only, no value."""
+    import polars as pl
+
+    from contracts.rcmp import CONTRACT
+    from contracts.validate import validate
+    from transforms.readers import ROW
+
+    good = {c: None for c in CONTRACT.levels["occurrences"].columns}
+    good.update(occurrence_id="2026-000001", reported_local="2026-11-03 10:00", detachment_tz="America/Toronto",
+                detachment="Lacolle", occurrence_type="DRUG", intel_led="N", caveat="REL_IBET")
+    rows = [dict(good), dict(good, occurrence_id="2026-000002", subject_dob="03.12.1971"),
+            dict(good, occurrence_id="2026-000003", subject_citizenship="Qxzzkmw"),
+            dict(good, occurrence_id="2026-000004", occurrence_type="SMUGGLING_X")]
+    df = pl.DataFrame(rows, schema={c: pl.Utf8 for c in good}).with_row_index(ROW, offset=1).with_columns(
+        pl.col(ROW).cast(pl.Int64))
+    v = validate(CONTRACT, {"occurrences": df})
+    q = {r["source_id"]: r for r in v.quarantine.to_dicts()}
+    assert set(q) == {"2026-000002", "2026-000003", "2026-000004"} and v.loaded == {"occurrences": 1}
+    assert q["2026-000004"]["operational_values"] == "occurrence_type=SMUGGLING_X"
+    for sid, column in (("2026-000002", "subject_dob"), ("2026-000003", "subject_citizenship")):
+        assert q[sid]["columns"] == column and column in q[sid]["reason"]
+        assert not q[sid]["operational_values"]  # neither the value nor the column=value pair
+    text = str(v.quarantine.to_dicts())
+    assert "1971" not in text and "Qxzzkmw" not in text

@@ -44,6 +44,16 @@ def without_keys(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f'CREATE TABLE "{t}" AS SELECT * FROM "_copy_{t}"')
 
 
+@pytest.fixture(scope="module")
+def gated(published, tmp_path_factory):
+    """A private copy of the published home: these tests build, reject and gate; the shared home stays as is."""
+    from ibet.settings import get_settings
+
+    copy = tmp_path_factory.mktemp("gated") / "home"
+    shutil.copytree(published["settings"].home, copy)
+    return {**published, "settings": get_settings(copy)}
+
+
 def _digests(settings) -> dict[str, str]:
     return {a: hashlib.sha256(published_path(settings, a).read_bytes()).hexdigest() for a in AUDIENCES}
 
@@ -63,8 +73,8 @@ def test_clean_build_passes_and_records_history(published):
 
 
 @pytest.mark.parametrize("defect", list(DEFECTS))
-def test_injected_defect_blocks_publication(published, defect):
-    s = published["settings"]
+def test_injected_defect_blocks_publication(gated, defect):
+    s = gated["settings"]
     audience, sql, suite = DEFECTS[defect]
     before = _digests(s)
     result = build_candidates(s, force=True)
@@ -84,8 +94,8 @@ def test_injected_defect_blocks_publication(published, defect):
     assert not list(s.warehouse.glob("*.duckdb.new")), "no candidate is left to be published by mistake"
 
 
-def test_data_docs_never_show_identifiers(published):
-    s, truth = published["settings"], published["truth"]
+def test_data_docs_never_show_identifiers(gated):
+    s, truth = gated["settings"], gated["truth"]
     # worst case: a raw name lands in a pseudonym column; the gate must catch it without displaying it
     person = truth["persons"][0]
     raw = f"{person['surname']} {person['given']}"
@@ -124,3 +134,43 @@ def test_data_docs_render_offline_in_headless_chromium(published, chromium, tmp_
         if name == "gx_data_docs":
             # bootstrap-table filled the index from its data: the suites are listed, offline
             assert "lake.reconciliation" in dom and "ibet.events" in dom
+
+
+def test_check_command_on_demand(gated):
+    from typer.testing import CliRunner
+
+    from ibet.cli import app
+
+    s = gated["settings"]
+    env = {"IBET_HOME": str(s.home)}
+    ok = CliRunner().invoke(app, ["check", "--json"], env=env, catch_exceptions=False)
+    assert ok.exit_code == 0, ok.stderr
+    report = json.loads(ok.stdout)
+    assert report["success"] is True and {o["audience"] for o in report["outcomes"]} == {*AUDIENCES, "lake"}
+    # damage a candidate: check (which audits an unpublished build when there is one) must fail and name it
+    result = build_candidates(s, force=True)
+    con = duckdb.connect(str(result.audiences["ibet"].candidate))
+    without_keys(con)
+    con.execute("INSERT INTO fact_events SELECT * FROM fact_events LIMIT 1")
+    con.execute("CHECKPOINT")
+    con.close()
+    bad = CliRunner().invoke(app, ["check", "-f", "json"], env=env, catch_exceptions=False)
+    assert bad.exit_code == 1
+    failed = {(o["audience"], o["suite"]) for o in json.loads(bad.stdout)["outcomes"] if not o["success"]}
+    assert ("ibet", "events") in failed and not any(a in ("can", "usa") for a, _ in failed)
+    gate_and_publish(s, result)  # leaves no candidate behind (rejected)
+    assert not result.published
+
+
+def test_an_audience_setting_cannot_vouch_for_itself(gated):
+    """The evaluator's totals are checked against the national files: an evaluator file that counted
+    ORCON records (a wrong audience setting, say) is blocked even though its own caveat list 'allows' it."""
+    s = gated["settings"]
+    result = build_candidates(s, force=True)
+    con = duckdb.connect(str(result.audiences["evaluator"].candidate))
+    con.execute("UPDATE mart_indicators SET value = value + 1 WHERE indicator = 'events_reported' AND "
+                "agency_code = 'ALL' AND region_code = 'ALL' AND calendar = 'CAN' AND detail = ''")
+    con.execute("CHECKPOINT")
+    con.close()
+    gate_and_publish(s, result)
+    assert not result.published and "evaluator/consistency" in result.gate_message

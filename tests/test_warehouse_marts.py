@@ -13,6 +13,11 @@ from warehouse.build import build_all, published_path
 from warehouse.runner import AUDIENCE_LAYERS, sql_files
 
 PA, PB, PLATE = "a" * 64, "b" * 64, "c" * 64
+#: DOMAIN.md, releasability, written out here rather than read from the settings under test
+DOMAIN_CAVEATS = {"ibet": {"REL_IBET"}, "can": {"REL_IBET", "REL_CAN"}, "usa": {"REL_IBET", "REL_USA"},
+                  "evaluator": {"REL_IBET", "REL_CAN", "REL_USA"}}
+#: the events sent for (agency, region EST, Canadian fiscal year 2008-09), by caveat
+EST_CELL = {"rcmp": ["REL_IBET"] * 5 + ["REL_CAN", "ORCON"], "cbp": ["REL_IBET"] * 5 + ["REL_USA", "ORCON"]}
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +101,14 @@ def _build_known(s):
     for i, ok in enumerate((True, True, False)):
         lb.program("radio_tests", "2006-09-05", test_id=f"R{i}", test_date=dt.date(2006, 9, 5), region_code="CHA",
                    agencies="rcmp;cbp", agency_count=2, cross_border=True, success=ok)
+    # a count below 5 resting on 5 or more records: 6 radio tests in 2007-08, 4 of them passed
+    for i in range(6):
+        lb.program("radio_tests", "2007-09-05", test_id=f"R2-{i}", test_date=dt.date(2007, 9, 5), region_code="CMA",
+                   agencies="rcmp;uscg", agency_count=2, cross_border=True, success=i < 4)
+    # one cell per agency in 2008-09 (EST) with every caveat, ORCON included: EST_CELL says what was sent
+    for agency, caveats in EST_CELL.items():
+        for i, caveat in enumerate(caveats):
+            lb.event(agency, f"EST-{i}", f"2008-06-{10 + i} 10:00", caveat=caveat, region_code="EST")
     lb.write()
     result = build_all(s, gate=False)  # the marts' numbers are the subject here; the gate has its own tests
     assert result.published
@@ -170,13 +183,26 @@ def test_caveats_per_audience(known):
     assert "CAN-ONLY" in can and "USA-ONLY" not in can
     assert "USA-ONLY" in usa and "CAN-ONLY" not in usa
     assert not any("ORCON" in u or u == "CASE-2" for u in ibet | can | usa)
-    for audience, allowed in AUDIENCES.items():
+    for audience, allowed in DOMAIN_CAVEATS.items():
         con = duckdb.connect(str(published_path(known, audience)), read_only=True)
         tables = con.execute("SELECT table_name FROM duckdb_columns() WHERE column_name = 'caveat'").fetchall()
         for (t,) in tables:
             seen = {r[0] for r in con.execute(f"SELECT DISTINCT caveat FROM {t}").fetchall()}
             assert seen <= set(allowed) - {"ORCON"}, (audience, t, seen)
         con.close()
+
+
+def test_each_audience_counts_exactly_its_caveats_orcon_nowhere(known):
+    """events_reported of one cell, in every file including the evaluator's aggregates, is the number of
+    events whose caveat DOMAIN.md lets that audience see: an ORCON event is counted nowhere."""
+    for agency, sent in EST_CELL.items():
+        for audience, visible in DOMAIN_CAVEATS.items():
+            expected = sum(c in visible for c in sent)
+            got = ind(known, audience, "CAN", "2008-09", "events_reported", agency, "EST")
+            assert got[:3] == (expected, expected, False), (agency, audience, got)
+    # and the evaluator total over all partners for that year and region
+    total = sum(c in DOMAIN_CAVEATS["evaluator"] for sent in EST_CELL.values() for c in sent)
+    assert ind(known, "evaluator", "CAN", "2008-09", "events_reported", "ALL", "EST")[0] == total == 12
 
 
 def test_latest_version_of_a_case_wins(known):
@@ -249,6 +275,10 @@ def test_outreach_and_radio(known):
     assert ind(known, "ibet", "CAN", "2006-07", "radio_pass_rate")[0] == round(2 / 3, 4)
     # the evaluator file withholds all of these (fewer than 5 records each) but keeps spending
     assert ind(known, "evaluator", "CAN", "2006-07", "radio_tests")[2] is True
+    # 6 tests (shown) of which 4 passed: a count below 5 is withheld even when it rests on 6 records
+    assert ind(known, "ibet", "CAN", "2007-08", "radio_tests_passed", region="CMA")[:2] == (4, 6)
+    assert ind(known, "evaluator", "CAN", "2007-08", "radio_tests", region="CMA") == (6, 6, False)
+    assert ind(known, "evaluator", "CAN", "2007-08", "radio_tests_passed", region="CMA") == (None, None, True)
 
 
 def test_evaluator_file_is_aggregate_only(known):

@@ -9,9 +9,12 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ibet.generator.core import (CBP_SECTORS, CBSA_OFFICES, DETACHMENTS, REGION_ZONES, US_ZONES, USCG_DISTRICTS,
-                                 Day, corrupt, defects, event_times, local_times, places, subject_draw, truth_for,
-                                 xml_escape)
+from ibet.generator.core import (CBP_SECTORS, CBSA_OFFICES, DEFECT_KINDS, DETACHMENTS, PERSONAL_DEFECT_KINDS,
+                                 REGION_ZONES, US_ZONES, USCG_DISTRICTS, Day, corrupt, defects, event_times,
+                                 local_times, personal_defects, places, subject_draw, truth_for, xml_escape)
+
+#: Writers whose flat formats carry personal columns with a rule also corrupt those.
+WITH_PERSONAL = DEFECT_KINDS + PERSONAL_DEFECT_KINDS
 
 RCMP_TYPES = ["DRUG", "FIREARM", "HUMAN_SMUGGLING", "TOBACCO", "CURRENCY", "NATSEC", "ILLEGAL_ENTRY", "OTHER"]
 COMMODITIES = ["COCAINE", "METH", "FENTANYL", "CANNABIS", "FIREARMS", "TOBACCO", "CURRENCY"]
@@ -95,14 +98,18 @@ def rcmp(day: Day, out: Path) -> dict:
                    pl_["region"].replace_strict(DETACHMENTS)).alias("narrative"),
         _str("caveat", _caveats(day, "REL_CAN")),
     )
-    rows, kinds, partners = defects(day)
+    rows, kinds, partners = defects(day, WITH_PERSONAL)
+    bad_dob, bad_nat = personal_defects(day)
+    planted: list[str] = []
     df = corrupt(df, rows, kinds, partners, {
         "missing_required": ("occurrence_type", None), "bad_date": ("reported_local", "2026-13-45 25:61"),
         "bad_coords": ("latitude", "123.45678"), "unknown_code": ("occurrence_type", "SMUGGLING_X"),
-    }, "occurrence_id")
+        "bad_identifier": ("subject_dob", bad_dob), "bad_quasi": ("subject_citizenship", bad_nat),
+    }, "occurrence_id", planted)
     df.write_csv(out / name, include_bom=True, line_terminator="\r\n", quote_style="necessary")
     t = truth_for(day, rows, kinds, partners, name, "rcmp", df["occurrence_id"])
     t.update(rows={"occurrences": day.n}, expected_quarantined={"occurrences": len(t["bad_positions"])},
+             planted=planted,
              subjects=_appearances(df["occurrence_id"], ppl["person_id"], t["bad_positions"]))
     return t
 
@@ -156,15 +163,21 @@ def cbp(day: Day, out: Path) -> dict:
         _narrative(pl.coalesce(ppl["surname"], pl.lit("group")), station).alias("remarks"),
         _str("release", _caveats(day, "REL_USA")),
     )
-    rows, kinds, partners = defects(day)
+    rows, kinds, partners = defects(day, WITH_PERSONAL)
+    _, bad_nat = personal_defects(day)
+    # an A-number keyed in lower case with a dash: the person's real digits, not the A + 9 digits rule
+    bad_anumber = day.pool["a_number"].gather(np.arange(day.n) % day.pool.height).str.to_lowercase() \
+        .str.replace("a", "a-", literal=True)
+    planted: list[str] = []
     df = corrupt(df, rows, kinds, partners, {
         "missing_required": ("sector", None), "bad_date": ("event_date", "13/45/2026 10:00 XM"),
         "bad_coords": ("lat_dms", "95°10'00\"N"), "unknown_code": ("event_type", "CAPTURE"),
-    }, "event_no")
+        "bad_identifier": ("a_number", bad_anumber), "bad_quasi": ("nationality", bad_nat),
+    }, "event_no", planted)
     df.write_csv(out / name, separator="|", quote_style="necessary")
     t = truth_for(day, rows, kinds, partners, name, "cbp", df["event_no"])
     pid = pl.select(pl.when(~no_subject).then(ppl["person_id"])).to_series()
-    t.update(rows={"events": day.n}, expected_quarantined={"events": len(t["bad_positions"])},
+    t.update(rows={"events": day.n}, expected_quarantined={"events": len(t["bad_positions"])}, planted=planted,
              subjects=_appearances(df["event_no"], pid, t["bad_positions"]))
     return t
 
@@ -329,12 +342,16 @@ def uscg(day: Day, out: Path) -> dict:
         "id": [f"{d}-{day.date:%y}-{s:05d}" for d, s in zip(district, seq)], "dtg": dtg, "district": district,
         "lat": ddm(pl_["lat"].to_numpy(), "N", "S"), "lon": ddm(pl_["lon"].to_numpy(), "E", "W"),
         "outcome": outcome, "ev": np.arange(day.n),
+        "mdob": ppl["dob"].cast(pl.Utf8), "mnat": ppl["nationality"],
     })
-    rows, kinds, partners = defects(day)
+    rows, kinds, partners = defects(day, WITH_PERSONAL)
+    bad_dob, bad_nat = personal_defects(day)
+    planted: list[str] = []
     df = corrupt(df, rows, kinds, partners, {
         "missing_required": ("outcome", ""), "bad_date": ("dtg", "329999Z NOV 26"),
         "bad_coords": ("lat", "95 10.0N"), "unknown_code": ("district", "D99"),
-    }, "id")
+        "bad_identifier": ("mdob", bad_dob), "bad_quasi": ("mnat", bad_nat),
+    }, "id", planted)
     sev = np.repeat(np.arange(day.n), n_seiz)
     scom = np.array(["COCAINE", "CANNABIS", "METH", "TOBACCO", "CURRENCY"], dtype=object)[day.rng.integers(0, 5, len(sev))]
     seiz = pl.DataFrame({"ev": sev, "c": pl.Series(scom),
@@ -343,14 +360,17 @@ def uscg(day: Day, out: Path) -> dict:
         pl.format('<Seizure commodity="{}" kg="{}" value_usd="{}"/>', "c", "kg", "v").alias("x")
     ).group_by("ev", maintain_order=True).agg(pl.col("x").str.join(""))
     df = df.join(seiz, on="ev", how="left", maintain_order="left")
-    has_master = ppl["person_id"].is_not_null()
+    # a personal defect needs its Master element in the file
+    has_master = ppl["person_id"].is_not_null() | pl.Series(np.isin(np.arange(day.n),
+                                                                    rows[np.isin(kinds, PERSONAL_DEFECT_KINDS)]))
     vtype = _choice(day, ["PLEASURE", "FISHING", "CARGO", "OTHER"], [0.6, 0.2, 0.1, 0.1])
     flag = _choice(day, ["USA", "CAN", "LBR", "PAN"], [0.5, 0.4, 0.05, 0.05])
     vessel_names = _choice(day, ["SEA WITCH", "NORTHERN STAR", "BLUE HERON", "MISTY MORNING", "LAKE RUNNER"])
     mmsi = day.rng.integers(100_000_000, 999_999_999, day.n).astype(str)
     master = pl.when(has_master).then(pl.format(
-        '<Master name="{}" dob="{}" nationality="{}"/>', xml_escape(ppl["surname"] + ", " + ppl["given"]),
-        ppl["dob"].cast(pl.Utf8), ppl["nationality"])).otherwise(pl.lit(""))
+        '<Master name="{}" dob="{}" nationality="{}"/>',
+        xml_escape(pl.coalesce(ppl["surname"] + ", " + ppl["given"], pl.lit("UNKNOWN, MASTER"))),
+        df["mdob"].fill_null(""), df["mnat"].fill_null(""))).otherwise(pl.lit(""))
     narrative = xml_escape(pl.format("Boarded vessel; master {} cooperative. Crew & cargo checked.",
                                      pl.coalesce(ppl["given"] + " " + ppl["surname"], pl.lit("unknown"))))
     body = df.with_columns(_str("vt", vtype), _str("fl", flag),
@@ -372,7 +392,7 @@ def uscg(day: Day, out: Path) -> dict:
         fh.write("\n</InterdictionReport>\n")
     t = truth_for(day, rows, kinds, partners, name, "uscg", df["id"])
     bad = t["bad_positions"]
-    t.update(rows={"interdictions": day.n, "seizures": int(n_seiz.sum())},
+    t.update(rows={"interdictions": day.n, "seizures": int(n_seiz.sum())}, planted=planted,
              expected_quarantined={"interdictions": len(bad), "seizures": int(n_seiz[bad].sum()) if bad else 0},
              subjects=_appearances(df["id"], ppl["person_id"], bad))
     return t

@@ -40,6 +40,11 @@ CBP_SECTORS = {"PAC": ("BLW", "Blaine"), "OKA": ("SPW", "Oroville"), "RMT": ("HV
 USCG_DISTRICTS = {"PAC": "D13", "SUP": "D9", "HUR": "D9", "DWI": "D9", "NIA": "D9", "KTI": "D9", "CMA": "D9",
                   "ATL": "D1"}
 DEFECT_KINDS = ("missing_required", "bad_date", "bad_coords", "unknown_code", "duplicate_id")
+#: Defects in personal columns: an identifier (a real date of birth in the wrong format, an A-number
+#: keyed in lower case) and a quasi-identifier (a nationality that is no ISO code). The values are
+#: raw personal data of the file: the ground truth lists them ("planted") so that every leak scan
+#: looks for them in every output.
+PERSONAL_DEFECT_KINDS = ("bad_identifier", "bad_quasi")
 
 
 @dataclass
@@ -119,29 +124,37 @@ def subject_draw(day: Day, share: float) -> pl.Series:
     return pl.Series("person_id", np.where(has, idx, -1)).replace(-1, None)
 
 
-def defects(day: Day) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows to corrupt, their kinds, and the partners whose id each duplicate copies."""
+def defects(day: Day, kinds_cycle: tuple[str, ...] = DEFECT_KINDS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows to corrupt, their kinds (cycling through ``kinds_cycle``), and the partners whose id each
+    duplicate copies."""
     k = int(round(day.n * day.dirty_rate))
     if k == 0 or day.n < 3:
         return np.array([], dtype=np.int64), np.array([], dtype=object), np.array([], dtype=np.int64)
     k = min(k, day.n // 2)
     perm = day.rng.permutation(day.n)
     rows = np.sort(perm[:k])
-    kinds = np.array([DEFECT_KINDS[i % len(DEFECT_KINDS)] for i in range(k)], dtype=object)
+    kinds = np.array([kinds_cycle[i % len(kinds_cycle)] for i in range(k)], dtype=object)
     n_dup = int((kinds == "duplicate_id").sum())
     partners = np.sort(perm[k:k + n_dup])
     return rows, kinds, partners
 
 
 def corrupt(df: pl.DataFrame, rows: np.ndarray, kinds: np.ndarray, partners: np.ndarray,
-            edits: dict[str, tuple[str, object]], id_col: str) -> pl.DataFrame:
-    """Apply ``edits[kind] = (column, bad value)`` on the chosen rows; duplicates copy a partner's id."""
+            edits: dict[str, tuple[str, object]], id_col: str, planted: list[str] | None = None) -> pl.DataFrame:
+    """Apply ``edits[kind] = (column, bad value)`` on the chosen rows; duplicates copy a partner's id.
+
+    A bad value may be a Series (one value per row: a person's own data, badly formatted); the
+    values written for personal defect kinds are appended to ``planted``.
+    """
     pos = pl.int_range(pl.len())
     for kind, (column, bad) in edits.items():
         sel = rows[kinds == kind]
         if len(sel):
-            df = df.with_columns(pl.when(pos.is_in(sel.tolist())).then(pl.lit(bad, df.schema[column]))
+            value = bad if isinstance(bad, pl.Series) else pl.lit(bad, df.schema[column])
+            df = df.with_columns(pl.when(pos.is_in(sel.tolist())).then(value)
                                  .otherwise(pl.col(column)).alias(column))
+            if planted is not None and kind in PERSONAL_DEFECT_KINDS:
+                planted += [str(v) for v in df[column].gather(sel.tolist()).to_list()]
     dups = rows[kinds == "duplicate_id"]
     if len(dups):
         ids = df[id_col]
@@ -159,6 +172,16 @@ def truth_for(day: Day, rows: np.ndarray, kinds: np.ndarray, partners: np.ndarra
         + [{"record": int(p) + 1, "kind": "duplicate_id_partner"} for p in partners],
         "bad_positions": bad,
     }
+
+
+def personal_defects(day: Day) -> tuple[pl.Series, pl.Series]:
+    """Per row, a bad identifier (a pool person's date of birth as DD.MM.YYYY) and a bad quasi-identifier
+    (a nationality that is no alpha-3 code), for the personal defect kinds."""
+    who = day.pool["dob"].gather(np.arange(day.n) % day.pool.height)
+    dob = who.dt.strftime("%d.%m.%Y").alias("bad_dob")
+    letters = np.array(list("abcdefghijkmnpqrstuvwxyz"))[day.rng.integers(0, 24, (day.n, 6))]
+    token = pl.Series("bad_nat", ["Qx" + "".join(r) for r in letters])
+    return dob, token
 
 
 def xml_escape(expr: pl.Expr) -> pl.Expr:

@@ -25,6 +25,7 @@ from ibet.logs import get_logger
 from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
 from transforms.canonical import CATEGORIES, PSEUDONYM_COLUMNS
 from warehouse.quality import docs_offline, suites
+from warehouse.runner import sql_literal
 
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False}
 #: Columns that identify an event or a person: allowed for analysts, never in the evaluator file.
@@ -164,6 +165,30 @@ def _frames(path: Path, audience: str, today: dt.date, identifying: list[str]) -
         con.close()
 
 
+def _consistency_frame(files: dict[str, Path]) -> Any:
+    """Per fiscal year, the evaluator's total of events against the events of the two national files.
+
+    The evaluator aggregates exactly what Canada's and the US's files may see together (REL_IBET,
+    REL_CAN, REL_USA), never more: counted independently here, from the other candidate files, so a
+    wrong audience setting (ORCON, say, in the evaluator's caveats) cannot vouch for itself.
+    """
+    con = duckdb.connect()
+    try:
+        for a in ("evaluator", "can", "usa"):
+            con.execute(f"ATTACH {sql_literal(str(files[a]))} AS {a} (READ_ONLY)")
+        return con.execute("""
+            WITH shared AS (
+                SELECT event_uid, fiscal_year_can AS fy FROM can.fact_events
+                UNION SELECT event_uid, fiscal_year_can FROM usa.fact_events)
+            SELECT s.fy AS fiscal_year, count(*) AS shared_events, any_value(e.value) AS evaluator_events
+            FROM shared AS s LEFT JOIN evaluator.mart_indicators AS e
+              ON e.calendar = 'CAN' AND e.fiscal_year = s.fy AND e.indicator = 'events_reported'
+             AND e.agency_code = 'ALL' AND e.region_code = 'ALL' AND e.detail = ''
+            GROUP BY s.fy ORDER BY s.fy""").df()
+    finally:
+        con.close()
+
+
 def _lake_frames(settings: Settings) -> dict[str, tuple[Any, list, bool]]:
     """Reconciliation of the staged lake with the ingest manifests, and freshness per agency."""
     import pandas as pd
@@ -283,6 +308,8 @@ def run_gate(settings: Settings, files: dict[str, Path], include_lake: bool = Tr
     for audience, path in files.items():
         for suite, (df, expectations, blocking) in _frames(path, audience, today, identifying).items():
             work.append((audience, suite, df, expectations, blocking))
+    if {"evaluator", "can", "usa"} <= set(files):
+        work.append(("evaluator", "consistency", _consistency_frame(files), suites.consistency_suite(), True))
     if include_lake:
         for suite, (df, expectations, blocking) in _lake_frames(settings).items():
             work.append(("lake", suite, df, expectations, blocking))

@@ -99,3 +99,10 @@ def volume_suite() -> list:
 def volume_trend_suite(low: float, high: float) -> list:
     """Frame: per agency, its newest extract's events over the median of its recent extracts (warning)."""
     return [_e("ExpectColumnValuesToBeBetween", column="ratio", min_value=low, max_value=high)]
+
+
+def consistency_suite() -> list:
+    """Frame: per fiscal year, events in can ∪ usa and the evaluator's ALL/ALL events_reported (null only
+    when suppressed): they must be equal."""
+    return [_e("ExpectColumnPairValuesToBeEqual", column_A="shared_events", column_B="evaluator_events",
+               ignore_row_if="either_value_is_missing")]
