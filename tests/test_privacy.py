@@ -30,6 +30,14 @@ def test_duckdb_hmac_equals_python_hmac():
     assert _one("SELECT ibet_hmac('PERSON', 'GAGNE|HELENE|1980-02-03')") == expected
 
 
+@pytest.mark.parametrize("length", [32, 63, 64, 65, 100])
+def test_duckdb_hmac_equals_python_hmac_for_any_key_length(length):
+    """RFC 2104: keys longer than the block (64 bytes) are hashed first, shorter ones padded."""
+    key = bytes((i * 7 + 3) % 256 for i in range(length))
+    expected = hmac.new(key, b"PLATE|ABC123", hashlib.sha256).hexdigest()
+    assert _one("SELECT ibet_hmac('PLATE', 'ABC123')", key=key) == expected
+
+
 def test_one_person_one_key_across_spellings():
     rcmp = _one("SELECT ibet_person('Gagné', 'Hélène Marie', DATE '1980-02-03')")
     cbp = _one("SELECT ibet_person(ibet_surname('GAGNE, HELENE MARIE'), ibet_given('GAGNE, HELENE MARIE'), "

@@ -13,6 +13,7 @@ from warehouse.build import build_all, published_path
 from warehouse.runner import AUDIENCE_LAYERS, sql_files
 
 PA, PB, PLATE = "a" * 64, "b" * 64, "c" * 64
+OLD_SUBJECT, NEW_SUBJECT, SHARED_SUBJECT, WITHHELD_SUBJECT = "e" * 64, "f" * 64, "1" * 64, "2" * 64
 #: DOMAIN.md, releasability, written out here rather than read from the settings under test
 DOMAIN_CAVEATS = {"ibet": {"REL_IBET"}, "can": {"REL_IBET", "REL_CAN"}, "usa": {"REL_IBET", "REL_USA"},
                   "evaluator": {"REL_IBET", "REL_CAN", "REL_USA"}}
@@ -64,8 +65,16 @@ def _build_known(s):
     lb.event("ice", "CASE-1", "2007-06-10 09:00", action="INVESTIGATION", status="OPEN", region_code="SUP")
     lb.event("ice", "CASE-1", "2007-06-11 09:00", action="INVESTIGATION", status="CLOSED_ARREST", arrests=2,
              is_interdiction=True, region_code="SUP")
+    # the case's subjects as sent each day: only the latest day's belong to the version that is shown
+    lb.child("subjects", "ice", "ice:CASE-1", "2007-06-10", subject_seq=1, role="SUBJECT", person_key=OLD_SUBJECT)
+    lb.child("subjects", "ice", "ice:CASE-1", "2007-06-11", subject_seq=1, role="SUBJECT", person_key=NEW_SUBJECT)
     lb.event("ice", "CASE-2", "2007-06-10 09:30", action="INVESTIGATION", region_code="SUP")
     lb.event("ice", "CASE-2", "2007-06-11 09:30", action="INVESTIGATION", region_code="SUP", caveat="ORCON")
+    # a shared event naming two persons, one of whom the originator withholds (a caveat per record)
+    mixed = lb.event("rcmp", "MIXED", "2007-06-12 09:00", region_code="SUP")
+    lb.child("subjects", "rcmp", mixed, "2007-06-12", subject_seq=1, role="SUBJECT", person_key=SHARED_SUBJECT)
+    lb.child("subjects", "rcmp", mixed, "2007-06-12", subject_seq=2, role="SUBJECT", person_key=WITHHELD_SUBJECT,
+             caveat="ORCON")
     # seizures in CAD and USD (FY 2006-07, rate 1.25)
     s1 = lb.event("rcmp", "S1", "2006-11-15 12:00", action="SEIZURE", is_interdiction=True, region_code="PRA",
                   category="DRUGS")
@@ -209,6 +218,19 @@ def test_latest_version_of_a_case_wins(known):
     rows = q(known, "usa", "SELECT arrests, status, versions, is_interdiction FROM fact_events "
                            "WHERE event_uid = 'ice:CASE-1'")
     assert rows == [(2, "CLOSED_ARREST", 2, True)]
+    # its subjects are the latest version's, not every day's
+    for audience in ("ibet", "usa"):
+        keys = q(known, audience, "SELECT person_key FROM fact_subject_sightings WHERE event_uid = 'ice:CASE-1'")
+        assert keys == [(NEW_SUBJECT,)], audience
+
+
+def test_a_withheld_subject_of_a_shared_event_stays_out(known):
+    for audience in ("ibet", "can", "usa"):
+        keys = {k for (k,) in q(known, audience, "SELECT person_key FROM fact_subject_sightings "
+                                                 "WHERE event_uid = 'rcmp:MIXED'")}
+        assert keys == {SHARED_SUBJECT}, audience
+    raw = b"".join(published_path(known, a).read_bytes() for a in DOMAIN_CAVEATS)
+    assert WITHHELD_SUBJECT.encode() not in raw
 
 
 def test_seizures_in_kg_and_cad_at_the_stated_rate(known):
