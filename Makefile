@@ -11,7 +11,7 @@ DEMO_DAYS ?= 7
 DEMO_ROWS ?= 500
 DEMO_FY ?= 2026-27
 
-.PHONY: setup demo test bench clean lock dag-docs airflow-ui lineage sql
+.PHONY: setup demo test bench clean lock dag-docs airflow-ui lineage sql mutation
 
 # Byte-compiled at install: these machines set PYTHONDONTWRITEBYTECODE=1, and an uncompiled venv
 # recompiles pandas/pandera/polars in every process (seconds per CLI call and per Airflow task).
@@ -64,3 +64,6 @@ clean:
 
 lineage: setup  ## regenerate warehouse/lineage.json (column lineage for the data dictionary) after changing SQL or transforms
 	$(PY) -m warehouse.lineage
+
+mutation: setup  ## mutation testing of the privacy core (cosmic-ray + hand-written SQL mutants); a benchmark, not in make test
+	$(PY) -m ibet.benchmarks.mutation --only privacy,validate,sql,publish

@@ -102,6 +102,7 @@ def validate(contract: Contract, levels: dict[str, pl.DataFrame]) -> Validation:
                        .agg(pl.col("columns").drop_nulls().str.join(";"), pl.col("checks").str.join(";"),
                             pl.col("reason").str.join("; "),
                             pl.col("operational_values").drop_nulls().str.join("; ")))
+        per_row = per_row.sort("pos")  # quarantine in file order, whatever order the checks reported in
         bad_pos[level] = per_row["pos"]
         parent_pos = df[PARENT] if PARENT in df.columns else None
         idx = per_row["pos"]

@@ -27,7 +27,7 @@ def lake_lock(lake: Path, exclusive: bool) -> Iterator[None]:
     consistent snapshot of the whole lake (the warehouse's staging refresh) holds it
     exclusive, so it never sees a partition without its manifest or the reverse."""
     path = lake / "_ingest" / ".lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     with open(path, "a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         try:
@@ -40,15 +40,35 @@ def partition_dir(root: Path, table: str, agency: str, partition_col: str, key: 
     return root / table / f"agency={agency}" / f"{partition_col}={key}"
 
 
+#: Need to know: what ibet writes is readable by its owner and group only.
+FILE_MODE, DIR_MODE = 0o640, 0o750
+
+
+def make_dirs(path: Path) -> Path:
+    """``mkdir -p`` with mode 0750 for every folder it creates (``mkdir(parents=True)`` would use the umask)."""
+    missing = []
+    p = path
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            pass
+        os.chmod(d, DIR_MODE)
+    return path
+
+
 def _atomic(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    make_dirs(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # created 0600
     os.close(fd)
     try:
         write(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -156,10 +156,15 @@ class Settings:
         return self
 
     def ensure(self) -> "Settings":
-        """Create the runtime folders inside an existing home (idempotent); refuse a missing home."""
+        """Create the runtime folders inside an existing home (idempotent); refuse a missing home.
+
+        Also tightens this process's umask to 027: files that libraries create (DuckDB databases,
+        GX pages, logs) are then no more open than the 0640/0750 ibet sets on its own files.
+        """
         self.check()
+        os.umask(os.umask(0o027) | 0o027)
         for p in (self.inbox, self.lake, self.quarantine, self.warehouse, self.keys, self.logs):
-            p.mkdir(mode=0o750, parents=True, exist_ok=True)
+            p.mkdir(mode=0o750, exist_ok=True)
         os.chmod(self.keys, 0o700)
         return self
 

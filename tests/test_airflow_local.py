@@ -120,7 +120,7 @@ def test_demo_then_ui_continues_and_a_rejected_file_fails_at_once(tmp_path, chro
     assert "load_examples = False" in cfg and f"dags_folder = {Path(__file__).resolve().parents[1] / 'dags'}" in cfg
     assert "sqlite:///${AIRFLOW_HOME}/airflow.db" in cfg and str(home) not in cfg
     copy = tmp_path / "copied-home"
-    shutil.copytree(home, copy)
+    shutil.copytree(home, copy, symlinks=True)
     copy_env = {**env, "IBET_HOME": str(copy)}
     exports = dict(line.removeprefix("export ").split("=", 1) for line in
                    _ibet(copy_env, "airflow", "env").stdout.splitlines())

@@ -1,6 +1,8 @@
 """The contracts are the single source of truth: every column classed, every class honoured."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from contracts.base import FREE_TEXT, IDENTIFIER, PRIVACY_CLASSES, describe_markdown, privacy_of
@@ -82,3 +84,92 @@ def test_quarantine_keeps_failing_values_of_operational_columns_only():
         assert not q[sid]["operational_values"]  # neither the value nor the column=value pair
     text = str(v.quarantine.to_dicts())
     assert "1971" not in text and "Qxzzkmw" not in text
+
+
+def _rcmp_frame(rows: list[dict]):
+    import polars as pl
+
+    from contracts.rcmp import CONTRACT
+    from transforms.readers import ROW
+
+    good = {c: None for c in CONTRACT.levels["occurrences"].columns}
+    good.update(occurrence_id="2026-000001", reported_local="2026-11-03 10:00", detachment_tz="America/Toronto",
+                detachment="Lacolle", occurrence_type="DRUG", intel_led="N", caveat="REL_IBET")
+    data = [dict(good, occurrence_id=f"2026-{i + 1:06d}", **r) for i, r in enumerate(rows)]
+    return pl.DataFrame(data, schema={c: pl.Utf8 for c in good}).with_row_index(ROW, offset=1).with_columns(
+        pl.col(ROW).cast(pl.Int64))
+
+
+def test_missing_columns_are_named_with_their_level_when_a_file_has_several():
+    import polars as pl
+
+    from contracts.cbsa import CONTRACT as CBSA
+    from contracts.rcmp import CONTRACT as RCMP
+    from contracts.validate import missing_columns
+
+    rcmp = _rcmp_frame([{}]).drop("caveat", "detachment")
+    assert missing_columns(RCMP, {"occurrences": rcmp}) == ["detachment", "caveat"]
+    frames = {lvl: pl.DataFrame(schema={c: pl.Utf8 for c in sch.columns}) for lvl, sch in CBSA.levels.items()}
+    frames["persons"] = frames["persons"].drop("sex")
+    assert missing_columns(CBSA, frames) == ["persons.sex"]
+    assert missing_columns(CBSA, {lvl: pl.DataFrame(schema={c: pl.Utf8 for c in sch.columns})
+                                  for lvl, sch in CBSA.levels.items()}) == []
+
+
+def test_a_column_of_the_wrong_type_rejects_the_whole_file_naming_it():
+    import polars as pl
+
+    from contracts.cbsa import CONTRACT
+    from contracts.validate import validate
+    from transforms.readers import PARENT, ROW, RejectedFile
+
+    events = pl.DataFrame([{c: None for c in CONTRACT.levels["events"].columns}],
+                          schema={c: pl.Utf8 for c in CONTRACT.levels["events"].columns}).with_columns(
+        pl.lit(1, pl.Int64).alias(ROW))
+    kids = {lvl: pl.DataFrame(schema={**{c: sch.columns[c].dtype.type for c in sch.columns}, ROW: pl.Int64,
+                                      PARENT: pl.Int64}) for lvl, sch in CONTRACT.levels.items() if lvl != "events"}
+    with pytest.raises(RejectedFile) as rejected:
+        validate(CONTRACT, {"events": events, **kids})
+    assert rejected.value.reason == ("events: column between_ports fails dtype('Boolean') "
+                                     "(wrong type or structure for the whole file)")
+
+
+def test_quarantine_lists_failures_in_column_order_cuts_long_codes_and_keeps_record_order():
+    from contracts.rcmp import CONTRACT
+    from contracts.validate import validate
+
+    long_code = "X" * 100
+    df = _rcmp_frame([{"occurrence_type": long_code}, {},
+                      {"detachment_tz": "Mars/Base", "occurrence_type": "Z", "intel_led": "maybe", "seizure_unit": "lb",
+                       "caveat": "SECRET"},
+                      {"intel_led": "?"}])
+    v = validate(CONTRACT, {"occurrences": df})
+    q = v.quarantine.to_dicts()
+    assert [r["record"] for r in q] == [1, 3, 4]  # in file order
+    assert q[0]["operational_values"] == "occurrence_type=" + "X" * 64
+    assert q[1]["columns"] == "detachment_tz;occurrence_type;intel_led;seizure_unit;caveat"
+    assert q[1]["checks"].count(";") == 4 and q[1]["reason"].startswith("detachment_tz: not one of")
+
+
+def test_children_of_a_quarantined_record_follow_it_in_record_order():
+    import polars as pl
+
+    from contracts.ice import CONTRACT
+    from contracts.validate import validate
+    from transforms.readers import PARENT, ROW
+
+    cases = pl.DataFrame({
+        "case_number": ["C1", "C2", "C3"], "opened_on": [dt.date(2026, 1, 1)] * 3,
+        "updated_at": [dt.datetime(2026, 11, 3, tzinfo=dt.timezone.utc)] * 3, "category": ["NARCOTICS", "BAD", "BAD"],
+        "status": ["OPEN"] * 3, "best_team": [True] * 3, "ibet_region": [None] * 3, "arrests": [0] * 3,
+        "seized_usd": [0.0] * 3, "partner_agencies": [""] * 3, "summary": [None] * 3, "caveat": ["REL_IBET"] * 3,
+    }, schema_overrides={"ibet_region": pl.Utf8, "summary": pl.Utf8,
+                         "updated_at": pl.Datetime("us", "UTC")}).with_row_index(ROW, offset=1).with_columns(
+        pl.col(ROW).cast(pl.Int64))
+    subjects = pl.DataFrame({PARENT: [2, 1, 2, 0, 1], ROW: [1, 1, 2, 1, 2], "name": ["a"] * 5,
+                             "dob": [dt.date(1970, 1, 1)] * 5, "passport_no": [None] * 5, "nationality": ["CAN"] * 5},
+                            schema_overrides={"passport_no": pl.Utf8})
+    v = validate(CONTRACT, {"cases": cases, "subjects": subjects})
+    kids = [r for r in v.quarantine.to_dicts() if r["level"] == "subjects"]
+    assert [(r["parent_record"], r["record"]) for r in kids] == [(3, 1), (2, 1), (3, 2), (2, 2)]
+    assert all(r["checks"] == "parent_quarantined" for r in kids) and v.loaded == {"cases": 1, "subjects": 1}

@@ -7,7 +7,7 @@ from typing import Any
 import duckdb
 
 from ibet.settings import AUDIENCES, Settings
-from warehouse.build import published_path
+from warehouse.publish import published_path
 
 #: Table-name prefix -> layer, as analysts see it in `ibet tables` and the data dictionary.
 LAYERS = {"dim_": "dimension", "ref_": "reference", "fact_": "fact", "mart_": "mart", "meta_": "metadata"}

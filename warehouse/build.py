@@ -1,12 +1,12 @@
-"""Build the per-audience DuckDB files from the staged lake, then publish them atomically.
+"""Build the per-audience DuckDB files from the staged lake, audit them, publish them as one set.
 
-``build_all`` refreshes the staged copy of the lake (only changed partitions), then for
-each audience writes ``IBET_HOME/warehouse/<audience>.duckdb.new`` beside the published
-file, checkpoints and closes it. ``publish`` renames each candidate over the published
-file (``os.replace``): an analyst already connected keeps reading the old file, the next
-connection sees the new one, and nobody ever opens a half-built warehouse. A quality
-gate (``gate``) can look at the candidates in between and stop the publication, which
-keeps the published files untouched.
+``build_all`` (``ibet build``, and the marts DAG step by step) holds one lock from the build
+through the quality gate to the publication. It refreshes the staged copy of the lake (only
+changed partitions), writes each audience's file into a new build directory
+(``warehouse/builds/<build id>/``), lets the Great Expectations gate audit them there, records
+the digests it audited, and publishes by switching the ``current`` pointer (``publish.py``).
+A blocked build moves to ``warehouse/rejected/<build id>/``; the published set never changes
+then. Nothing is ever written into a published file.
 
 Audiences (DOMAIN.md): ``ibet`` sees REL_IBET, ``can`` REL_IBET + REL_CAN, ``usa``
 REL_IBET + REL_USA; ``evaluator`` gets aggregates of every shareable caveat with small
@@ -15,28 +15,30 @@ counts suppressed. ORCON reaches no file: no audience lists it.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
-import json
-import os
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import duckdb
 import polars as pl
 
 from ibet import reference
-from ibet.lake import read_json, write_json
+from ibet.lake import read_json
 from ibet.logs import get_logger
 from ibet.registry import AGENCIES
 from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings, get_settings
 from transforms.canonical import CATEGORIES
 from warehouse import constraints, runner
+from warehouse.publish import (AudienceBuild, BuildLockedError, PublishError, build_dir, build_lock, clean_stale,
+                               latest_unpublished, publish_build, published_path, read_manifest, record_audit,
+                               reject_build, start_build, write_manifest)
 from warehouse.staging import RefreshResult, refresh, staging_path
+
+__all__ = ["AudienceBuild", "BuildLockedError", "BuildResult", "PublishError", "build_all", "build_candidates",
+           "candidates", "gate_and_publish", "gate_build", "publish_candidates", "published_path"]
 
 #: Published files are written in DuckDB's v1.5.0 storage format: DuckDB 1.5 clients (the
 #: `duckdb` shell shipped in the venv, BI drivers) and 2.x read them alike.
@@ -61,25 +63,13 @@ COMMODITY_CATEGORY = {
 }
 
 
-class BuildLockedError(RuntimeError):
-    """Another build holds the warehouse lock."""
-
-
-@dataclass
-class AudienceBuild:
-    audience: str
-    candidate: Path
-    published: Path
-    tables: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-
-
 @dataclass
 class BuildResult:
     """What ``build_all`` produced, and whether it was published."""
 
     refresh: RefreshResult
     audiences: dict[str, AudienceBuild]
+    build_id: str = ""
     published: bool = False
     skipped: bool = False  #: nothing changed since the published build
     gate_message: str = ""
@@ -89,42 +79,13 @@ class BuildResult:
 
     def summary(self) -> dict:
         return {
-            "published": self.published, "skipped": self.skipped, "gate": self.gate_message,
-            "gate_success": self.gate.get("success"), "rejected_to": self.rejected_to,
+            "build_id": self.build_id, "published": self.published, "skipped": self.skipped,
+            "gate": self.gate_message, "gate_success": self.gate.get("success"), "rejected_to": self.rejected_to,
             "changed_partitions": len(self.refresh.changed), "removed_partitions": len(self.refresh.removed),
-            "staged_rows": self.refresh.rows, "seconds": round(self.seconds, 2),
+            "seconds": round(self.seconds, 2),
             "audiences": {a: {"file": str(b.published), "tables": b.tables, "seconds": round(b.seconds, 2)}
                           for a, b in self.audiences.items()},
         }
-
-
-def published_path(settings: Settings, audience: str) -> Path:
-    return settings.warehouse / f"{audience}.duckdb"
-
-
-def candidate_path(settings: Settings, audience: str) -> Path:
-    return settings.warehouse / f"{audience}.duckdb.new"
-
-
-@contextmanager
-def build_lock(settings: Settings, timeout: float = 600.0) -> Iterator[None]:
-    """One build at a time per IBET_HOME (the marts DAG and a manual ``ibet build`` may race)."""
-    path = settings.warehouse / ".build" / "build.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise BuildLockedError(f"another build has held {path} for over {timeout:.0f} s") from None
-                time.sleep(0.5)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def register_reference(con: duckdb.DuckDBPyConnection, caveats: tuple[str, ...]) -> None:
@@ -151,23 +112,24 @@ def register_reference(con: duckdb.DuckDBPyConnection, caveats: tuple[str, ...])
     con.execute(f"CREATE OR REPLACE TEMP MACRO ibet_suppression_threshold() AS {int(SUPPRESSION_THRESHOLD)}")
 
 
-def _meta(con: duckdb.DuckDBPyConnection, audience: str, caveats: tuple[str, ...], refreshed: RefreshResult) -> None:
+def _meta(con: duckdb.DuckDBPyConnection, audience: str, caveats: tuple[str, ...], build_id: str) -> None:
     try:
         version = metadata.version("ibet-warehouse")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
         version = "dev"
+    # nothing here may describe data the audience cannot see (no counts of the staged lake)
     con.execute(
-        "CREATE OR REPLACE TABLE meta_build AS SELECT ? AS audience, ?::VARCHAR[] AS caveats, "
-        "?::TIMESTAMPTZ AS built_at, ? AS suppression_threshold, ? AS ibet_version, ?::JSON AS staged_rows",
-        [audience, list(caveats), dt.datetime.now(dt.timezone.utc), SUPPRESSION_THRESHOLD if audience == "evaluator"
-         else None, version, json.dumps(refreshed.rows, sort_keys=True)])
+        "CREATE OR REPLACE TABLE meta_build AS SELECT ? AS build_id, ? AS audience, ?::VARCHAR[] AS caveats, "
+        "?::TIMESTAMPTZ AS built_at, ? AS suppression_threshold, ? AS ibet_version",
+        [build_id, audience, list(caveats), dt.datetime.now(dt.timezone.utc),
+         SUPPRESSION_THRESHOLD if audience == "evaluator" else None, version])
     con.execute("COMMENT ON TABLE meta_build IS 'When and how this file was built, for whom.'")
-    for col, text in (("audience", "Audience this file is published for."),
+    for col, text in (("build_id", "The build this file belongs to (the four audience files of a set share it)."),
+                      ("audience", "Audience this file is published for."),
                       ("caveats", "Caveats whose records this file may contain (aggregated only, for evaluator)."),
                       ("built_at", "When the build ran, UTC."),
                       ("suppression_threshold", "Counts below this are withheld (evaluator file only)."),
-                      ("ibet_version", "Version of ibet-warehouse that built the file."),
-                      ("staged_rows", "Rows per canonical table in the staged lake at build time (all caveats).")):
+                      ("ibet_version", "Version of ibet-warehouse that built the file.")):
         con.execute(f"COMMENT ON COLUMN meta_build.{col} IS '{text}'")
 
 
@@ -183,26 +145,26 @@ def _fresh(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def build_audience(settings: Settings, audience: str, refreshed: RefreshResult) -> AudienceBuild:
-    """Write ``<audience>.duckdb.new`` from the staged lake; return its table sizes."""
+def build_audience(settings: Settings, audience: str, directory: Path) -> AudienceBuild:
+    """Write ``<directory>/<audience>.duckdb`` from the staged lake; return its table sizes."""
     started = time.monotonic()
     caveats = AUDIENCES[audience]
-    out = candidate_path(settings, audience)
+    out = directory / f"{audience}.duckdb"
     _fresh(out)
     con = duckdb.connect()
-    work_path = settings.warehouse / ".build" / f"{audience}.work.duckdb"
+    work_path = settings.warehouse / ".build" / f"{directory.name}.{audience}.work.duckdb"
     try:
         con.execute("SET TimeZone = 'UTC'")
         main_db = "pub"
         con.execute(f"ATTACH {runner.sql_literal(str(out))} AS {main_db} (STORAGE_VERSION '{STORAGE_VERSION}')")
         con.execute(f"USE {main_db}")
-        con.execute(f"ATTACH '{staging_path(settings)}' AS staged (READ_ONLY)")
+        con.execute(f"ATTACH {runner.sql_literal(str(staging_path(settings)))} AS staged (READ_ONLY)")
         register_reference(con, caveats)
         if audience == "evaluator":
             # The full build happens in a scratch database, so that no event-level page
             # is ever written into the evaluator file (dropped tables can leave bytes).
             _fresh(work_path)
-            con.execute(f"ATTACH '{work_path}' AS work")
+            con.execute(f"ATTACH {runner.sql_literal(str(work_path))} AS work")
             con.execute("USE work")
             runner.run_files(con, runner.sql_files(runner.EVALUATOR_WORK_LAYERS))
             con.execute(f"USE {main_db}")
@@ -212,7 +174,7 @@ def build_audience(settings: Settings, audience: str, refreshed: RefreshResult) 
         else:
             runner.run_files(con, runner.sql_files(runner.AUDIENCE_LAYERS))
         constraints.apply(con, main_db)
-        _meta(con, audience, caveats, refreshed)
+        _meta(con, audience, caveats, directory.name)
         con.execute("DETACH staged")
         tables = _table_counts(con, main_db)
         con.execute(f"CHECKPOINT {main_db}")
@@ -223,21 +185,8 @@ def build_audience(settings: Settings, audience: str, refreshed: RefreshResult) 
     finally:
         _fresh(work_path)
     con.close()
+    out.chmod(0o640)
     return AudienceBuild(audience, out, published_path(settings, audience), tables, time.monotonic() - started)
-
-
-def publish(builds: dict[str, AudienceBuild], settings: Settings) -> None:
-    """Rename every candidate over its published file (atomic per file)."""
-    log = get_logger(settings)
-    for b in builds.values():
-        b.candidate.with_name(b.candidate.name + ".wal").unlink(missing_ok=True)
-        os.replace(b.candidate, b.published)
-        log.info("published %s (%s)", b.published.name,
-                 ", ".join(f"{t}={n}" for t, n in b.tables.items() if t.startswith(("fact_", "mart_"))))
-
-
-def _state_path(settings: Settings) -> Path:
-    return settings.warehouse / ".build" / "published.json"
 
 
 def build_fingerprint(refreshed: RefreshResult) -> str:
@@ -253,20 +202,20 @@ def build_fingerprint(refreshed: RefreshResult) -> str:
     return h.hexdigest()
 
 
+def _state_path(settings: Settings) -> Path:
+    return settings.warehouse / ".build" / "published.json"
+
+
 def _up_to_date(settings: Settings, fingerprint: str, audiences: tuple[str, ...]) -> bool:
     state = read_json(_state_path(settings)) or {}
     return state.get("fingerprint") == fingerprint and all(
         published_path(settings, a).exists() and a in state.get("audiences", []) for a in audiences)
 
 
-def _candidate_state(settings: Settings) -> Path:
-    return settings.warehouse / ".build" / "candidate.json"
-
-
 def build_candidates(settings: Settings | None = None, full: bool = False, force: bool = False,
                      audiences: tuple[str, ...] = tuple(AUDIENCES),
                      progress: Callable[[str], None] | None = None) -> BuildResult:
-    """Refresh staging and write every ``<audience>.duckdb.new``; nothing is published yet.
+    """Refresh staging and write every audience file into a new build directory; nothing is published yet.
 
     Skips (``result.skipped``) when nothing in the lake, the reference data or the SQL
     changed since the published files were written, unless ``force``.
@@ -276,6 +225,9 @@ def build_candidates(settings: Settings | None = None, full: bool = False, force
     started = time.monotonic()
     log = get_logger(settings)
     with build_lock(settings):
+        cleaned = clean_stale(settings)
+        if cleaned:
+            log.info("removed what an earlier build left: %s", ", ".join(cleaned))
         say("refreshing the staged lake")
         refreshed = refresh(settings, full=full)
         log.info("staging refresh: full=%s changed=%d removed=%d rows=%s", refreshed.full, len(refreshed.changed),
@@ -284,92 +236,106 @@ def build_candidates(settings: Settings | None = None, full: bool = False, force
         fingerprint = build_fingerprint(refreshed)
         if not force and _up_to_date(settings, fingerprint, audiences):
             result.skipped = True
-            result.audiences = {a: AudienceBuild(a, candidate_path(settings, a), published_path(settings, a))
+            result.audiences = {a: AudienceBuild(a, published_path(settings, a), published_path(settings, a))
                                 for a in audiences}
         else:
+            result.build_id, directory = start_build(settings)
             for audience in audiences:
                 say(f"building {audience}.duckdb")
-                result.audiences[audience] = build_audience(settings, audience, refreshed)
-            write_json(_candidate_state(settings), {
-                "fingerprint": fingerprint, "audiences": sorted(result.audiences),
-                "agency_events": refreshed.agency_events,
-                "built_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-                "tables": {a: b.tables for a, b in result.audiences.items()}})
+                result.audiences[audience] = build_audience(settings, audience, directory)
+            write_manifest(directory, state="built", fingerprint=fingerprint, audiences=sorted(result.audiences),
+                           agency_events=refreshed.agency_events,
+                           built_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+                           tables={a: b.tables for a, b in result.audiences.items()})
         result.seconds = time.monotonic() - started
         return result
 
 
-def candidates(settings: Settings) -> dict[str, AudienceBuild]:
-    """The built, unpublished audience files (empty when there are none)."""
-    state = read_json(_candidate_state(settings)) or {}
-    out = {}
-    for a in state.get("audiences", []):
-        if candidate_path(settings, a).exists():
-            out[a] = AudienceBuild(a, candidate_path(settings, a), published_path(settings, a),
-                                   state.get("tables", {}).get(a, {}))
-    return out
+def candidates(settings: Settings, build_id: str | None = None) -> dict[str, AudienceBuild]:
+    """The files of an unpublished build (the newest one when no id is given); empty when there is none."""
+    bid = build_id or latest_unpublished(settings)
+    if not bid:
+        return {}
+    d = build_dir(settings, bid)
+    m = read_manifest(d)
+    if m.get("state") not in ("built", "audited"):
+        return {}
+    return {a: AudienceBuild(a, d / f"{a}.duckdb", published_path(settings, a), m.get("tables", {}).get(a, {}))
+            for a in m.get("audiences", []) if (d / f"{a}.duckdb").exists()}
 
 
-def publish_candidates(settings: Settings | None = None) -> list[Path]:
-    """Publish the candidates ``build_candidates`` left (all of them, or none if any is missing)."""
-    settings = settings or get_settings()
+def gate_build(settings: Settings, build_id: str) -> tuple[dict, str, str]:
+    """Audit a build with the quality gate: (gate result, message, where it was rejected or "")."""
+    from warehouse.quality.gate import run_gate, write_history_into
+
     with build_lock(settings):
-        state = read_json(_candidate_state(settings))
-        if not state:
-            raise FileNotFoundError("no unpublished build: run the build first")
-        builds = candidates(settings)
-        missing = sorted(set(state["audiences"]) - set(builds))
-        if missing:
-            raise FileNotFoundError(f"unpublished build is incomplete, missing: {', '.join(missing)}")
-        publish(builds, settings)
-        write_json(_state_path(settings), {"fingerprint": state["fingerprint"], "audiences": state["audiences"],
-                                           "agency_events": state.get("agency_events", {}),
-                                           "published_at": dt.datetime.now(dt.timezone.utc).isoformat()})
-        _candidate_state(settings).unlink(missing_ok=True)
-    from warehouse.dictionary import refresh_after_publish
-
-    refresh_after_publish(settings)
-    return [b.published for b in builds.values()]
+        d = build_dir(settings, build_id)
+        files = {a: b.candidate for a, b in candidates(settings, build_id).items()}
+        if not files:
+            raise PublishError(f"build {build_id} has no files to audit (state: {read_manifest(d).get('state')})")
+        missing = sorted(set(read_manifest(d).get("audiences", [])) - set(files))
+        if missing:  # a set is published whole or not at all
+            reason = f"incomplete build: {', '.join(missing)} missing"
+            gate_dict = {"success": False, "outcomes": [], "message": reason}
+            return gate_dict, reason, str(reject_build(settings, build_id, gate_dict))
+        gate = run_gate(settings, files)
+        if not gate.success:
+            return gate.to_dict(), gate.message(), str(reject_build(settings, build_id, gate.to_dict()))
+        write_history_into(list(files.values()), settings)
+        record_audit(d, gate.to_dict())
+        return gate.to_dict(), gate.message(), ""
 
 
 def gate_and_publish(settings: Settings, result: BuildResult, publish_files: bool = True) -> BuildResult:
-    """Audit the candidates with the quality gate; publish them, or move them aside when blocked."""
-    from warehouse.quality.gate import reject, run_gate, write_history_into
+    """Audit a built result with the quality gate, then publish it, or leave it rejected."""
+    with build_lock(settings):
+        result.gate, result.gate_message, result.rejected_to = gate_build(settings, result.build_id)
+        if publish_files and not result.rejected_to:
+            publish_build(settings, result.build_id)
+            result.published = True
+    if result.published:
+        from warehouse.dictionary import refresh_after_publish
 
-    files = {a: b.candidate for a, b in result.audiences.items()}
-    gate = run_gate(settings, files)
-    result.gate = gate.to_dict()
-    result.gate_message = gate.message()
-    if not gate.success:
-        result.rejected_to = str(reject(settings, files, gate))
-        _candidate_state(settings).unlink(missing_ok=True)
-        return result
-    write_history_into(list(files.values()), settings)
-    if publish_files:
-        publish_candidates(settings)
-        result.published = True
+        refresh_after_publish(settings)
     return result
+
+
+def publish_candidates(settings: Settings | None = None, build_id: str | None = None) -> list[Path]:
+    """Publish an audited build (the newest one when no id is given)."""
+    settings = settings or get_settings()
+    bid = build_id or latest_unpublished(settings, ("audited",))
+    if not bid:
+        raise FileNotFoundError("no audited, unpublished build: run the build and the quality gate first")
+    paths = publish_build(settings, bid)
+    from warehouse.dictionary import refresh_after_publish
+
+    refresh_after_publish(settings)
+    return paths
 
 
 def build_all(settings: Settings | None = None, full: bool = False, publish_files: bool = True,
               gate: bool = True, force: bool = False, audiences: tuple[str, ...] = tuple(AUDIENCES),
               progress: Callable[[str], None] | None = None) -> BuildResult:
-    """Build candidates, run the quality gate on them, publish: ``ibet build`` in one call.
+    """Build, audit and publish under one lock: ``ibet build`` in one call.
 
-    ``gate=False`` publishes without auditing (tests of the marts themselves use it).
+    ``gate=False`` publishes without auditing (tests of the marts themselves use it); the
+    digests are recorded all the same, so publication still refuses an altered file.
     """
     settings = (settings or get_settings()).ensure()
     say = progress or (lambda _m: None)
     started = time.monotonic()
-    result = build_candidates(settings, full=full, force=force, audiences=audiences, progress=progress)
-    if result.skipped:
-        return result
-    if gate:
-        say("running the quality gate (Great Expectations)")
-        gate_and_publish(settings, result, publish_files=publish_files)
-    elif publish_files:
-        say("publishing")
-        publish_candidates(settings)
-        result.published = True
+    with build_lock(settings):
+        result = build_candidates(settings, full=full, force=force, audiences=audiences, progress=progress)
+        if result.skipped:
+            return result
+        if gate:
+            say("running the quality gate (Great Expectations), then publishing")
+            gate_and_publish(settings, result, publish_files=publish_files)
+        else:
+            record_audit(build_dir(settings, result.build_id), {"success": None})
+            if publish_files:
+                say("publishing")
+                publish_candidates(settings, result.build_id)
+                result.published = True
     result.seconds = time.monotonic() - started
     return result

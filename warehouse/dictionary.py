@@ -97,14 +97,15 @@ def _write(path: Path, text: str) -> None:
 
 def write_dictionary(settings: Settings, audiences: tuple[str, ...] = tuple(AUDIENCES)) -> Path:
     """Write ``docs/<audience>.html`` for each published audience and ``docs/index.html``; return the index."""
-    from warehouse.build import published_path
+    from warehouse.publish import current_dir
 
     lin = lineage.load()
+    published = current_dir(settings)  # resolved once: every page describes the same set
     env = _env()
     written = []
     for audience in audiences:
-        path = published_path(settings, audience)
-        if not path.exists():
+        path = published / f"{audience}.duckdb" if published else None
+        if path is None or not path.exists():
             continue
         model = audience_model(path, audience, lin)
         _write(settings.docs / f"{audience}.html", env.get_template("dictionary.html.j2").render(**model))

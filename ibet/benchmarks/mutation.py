@@ -35,6 +35,9 @@ PYTHON_TARGETS: dict[str, tuple[str, list[str]]] = {
                                     "tests/test_ingest_generated.py::test_pseudonyms_are_64_hex"]),
     "validate": ("contracts/validate.py", ["tests/test_contracts.py", "tests/test_malformed.py",
                                           "tests/test_ingest_generated.py"]),
+    "publish": ("warehouse/publish.py", ["tests/test_publish.py", "-k", "not two_builds and not need_to_know",
+                                        "tests/test_warehouse_generated.py::"
+                                        "test_publish_under_a_connected_reader_that_reads_after_the_switch"]),
 }
 SQL_TESTS = ["tests/test_warehouse_marts.py"]
 
@@ -215,7 +218,8 @@ def report(outcomes: list[Outcome]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="privacy,validate,sql", help="comma-separated: privacy,validate,sql")
+    parser.add_argument("--only", default="privacy,validate,sql,publish",
+                        help="comma-separated: privacy,validate,sql,publish")
     parser.add_argument("--timeout", type=float, default=600.0, help="safety timeout per test run, seconds")
     parser.add_argument("--json", type=Path, help="also write the outcomes as JSON here")
     args = parser.parse_args(argv)

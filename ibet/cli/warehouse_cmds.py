@@ -26,7 +26,7 @@ def build(
     as_json: bool = JSON_ALIAS,
 ) -> None:
     """Build the warehouse from the lake, audit it (quality gate), publish one DuckDB file per audience."""
-    from warehouse.build import BuildLockedError, build_all
+    from warehouse.build import BuildLockedError, PublishError, build_all
     from warehouse.constraints import ConstraintError
     from warehouse.runner import SqlFileError
 
@@ -35,7 +35,7 @@ def build(
         with console.status("building…") as status:
             result = build_all(settings, full=full, force=force, publish_files=not no_publish, gate=not no_gate,
                                progress=lambda m: status.update(m))
-    except (BuildLockedError, SqlFileError, ConstraintError) as exc:
+    except (BuildLockedError, SqlFileError, ConstraintError, PublishError) as exc:
         fail(str(exc))
     if status_format(fmt, as_json) == "json":
         print_json(result.summary())
@@ -72,13 +72,12 @@ def check(
     as_json: bool = JSON_ALIAS,
 ) -> None:
     """Run the quality gate on demand: on the unpublished build if there is one, else on the published files."""
-    from ibet.settings import AUDIENCES
-    from warehouse.build import candidates, published_path
+    from warehouse.build import candidates
+    from warehouse.publish import published_set
     from warehouse.quality.gate import run_gate
 
     settings = home().ensure()
-    files = {a: b.candidate for a, b in candidates(settings).items()} or {
-        a: published_path(settings, a) for a in AUDIENCES if published_path(settings, a).exists()}
+    files = {a: b.candidate for a, b in (candidates(settings) or published_set(settings)).items()}
     if not files:
         fail("nothing to check: run `ibet build` first", Exit.NOT_FOUND)
     with console.status("running the quality gate (Great Expectations)…"):

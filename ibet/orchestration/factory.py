@@ -141,9 +141,10 @@ def make_marts_dag() -> DAG:
         doc_md=(
             "# IBET marts\n\nTriggered by any agency's lake asset event. The triggering events name the "
             "agencies and extract dates that landed; the build re-stages only the lake partitions that "
-            "changed, rebuilds each audience file (`ibet`, `can`, `usa`, `evaluator`) beside the published "
-            "one, audits them with the Great Expectations gate, and publishes by atomic rename. Asset-triggered runs have no logical date: nothing here "
-            "depends on it.\n"),
+            "changed, builds each audience file (`ibet`, `can`, `usa`, `evaluator`) into a new build directory, "
+            "audits exactly that build with the Great Expectations gate (its id travels by XCom), and publishes "
+            "it by switching the `current` pointer: the four files change as one set. Asset-triggered runs have "
+            "no logical date: nothing here depends on it.\n"),
     ) as dag:
 
         @task(doc_md="Read the triggering asset events: which agencies and extract dates landed. When a newer "
@@ -164,7 +165,7 @@ def make_marts_dag() -> DAG:
                                            f"({plan['landed']})")
             return plan
 
-        @task(doc_md="Refresh the staged lake (changed partitions only) and build the unpublished files.")
+        @task(doc_md="Refresh the staged lake (changed partitions only) and build a new build directory.")
         def build(plan: dict) -> dict:
             from ibet.orchestration.tasks import build_warehouse
 
@@ -178,7 +179,8 @@ def make_marts_dag() -> DAG:
 
             return run(build)
 
-        @task(doc_md="Record the quality history in the files, then publish them by atomic rename.")
+        @task(doc_md="Publish the audited build (only files with the digests the gate recorded) by switching the "
+                     "`current` pointer; a build older than the published one is not published over it.")
         def publish(gate: dict) -> dict:
             from ibet.orchestration.tasks import publish_warehouse
 

@@ -118,7 +118,7 @@ def plan_from_events(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 
 def build_warehouse(plan: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
-    """Refresh staging (only the changed partitions) and build the unpublished audience files."""
+    """Refresh staging (only the changed partitions) and build a new, unpublished build directory."""
     from warehouse.build import build_candidates
 
     settings = settings or get_settings()
@@ -133,31 +133,34 @@ class QualityGateFailed(RuntimeError):
 
 
 def quality_gate(build: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
-    """Audit the unpublished files; on failure move them aside and fail with the failed expectations."""
-    from warehouse.build import candidates
-    from warehouse.quality.gate import reject, run_gate
+    """Audit exactly the build the build task made (its id comes through XCom); blocked builds are moved aside."""
+    from warehouse.build import gate_build
 
     settings = settings or get_settings()
     if build.get("skipped"):
         return {"skipped": True}
-    files = {a: b.candidate for a, b in candidates(settings).items()}
-    result = run_gate(settings, files)
-    if not result.success:
-        where = reject(settings, files, result)
-        raise QualityGateFailed(f"quality gate failed, published files unchanged, build kept in {where}: "
-                                + "; ".join(result.failures))
-    return {"success": True, "message": result.message(), "docs_index": result.docs_index,
-            "warnings": result.warnings}
+    gate, message, rejected_to = gate_build(settings, build["build_id"])
+    if rejected_to:
+        failures = [f"{o['audience']}/{o['suite']}: {f}" for o in gate["outcomes"] if o["blocking"]
+                    for f in o["failed"]]
+        raise QualityGateFailed(f"quality gate failed, published files unchanged, build kept in {rejected_to}: "
+                                + "; ".join(failures))
+    return {"success": True, "build_id": build["build_id"], "message": message, "docs_index": gate["docs_index"],
+            "warnings": [f for o in gate["outcomes"] if not o["blocking"] for f in o["failed"]]}
 
 
 def publish_warehouse(gate: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
-    """Publish what passed the gate (nothing to do when the build was skipped)."""
-    from warehouse.build import candidates, publish_candidates
-    from warehouse.quality.gate import write_history_into
+    """Publish the build the gate audited (nothing to do when the build was skipped)."""
+    from warehouse.build import publish_candidates
+    from warehouse.publish import PublishError
 
     settings = settings or get_settings()
     if gate.get("skipped"):
         return {"published": [], "reason": "nothing changed since the last publication"}
-    write_history_into([b.candidate for b in candidates(settings).values()], settings)
-    paths = publish_candidates(settings)
-    return {"published": [str(p) for p in paths]}
+    try:
+        paths = publish_candidates(settings, gate["build_id"])
+    except PublishError as exc:
+        if "older than the published build" in str(exc):  # a newer run got there first: nothing lost
+            return {"published": [], "reason": str(exc)}
+        raise
+    return {"published": [str(p) for p in paths], "build_id": gate["build_id"]}

@@ -51,6 +51,8 @@ def localize(site: Path) -> list[str]:
         return []
     target = site / SITE_DIR
     shutil.copytree(VENDOR, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("README.md"))
+    for p in [target, *target.rglob("*")]:  # copied with the repository's modes: make them need-to-know
+        os.chmod(p, 0o750 if p.is_dir() else 0o640)
     unknown: set[str] = set()
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")

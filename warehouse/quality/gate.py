@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ibet.lake import write_json, write_parquet
+from ibet.lake import write_parquet
 from ibet.logs import get_logger
 from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
 from transforms.canonical import CATEGORIES, PSEUDONYM_COLUMNS
@@ -387,11 +386,15 @@ def _render_index(settings: Settings, result: GateResult) -> None:
 
 
 def write_history_into(files: list[Path], settings: Settings) -> None:
-    """Put the quality history (every gate run so far) into each candidate file before it is published."""
+    """Put the quality history (every gate run so far) into each candidate file before it is published.
+
+    Only into files that exist: connecting to a missing path would create a stray database."""
     path = history_path(settings)
     if not path.exists():
         return
     for f in files:
+        if not f.is_file():
+            continue
         con = duckdb.connect(str(f))
         try:
             con.execute("CREATE OR REPLACE TABLE meta_quality_history AS SELECT CAST(run_at AS TIMESTAMPTZ) AS run_at, "
@@ -409,15 +412,3 @@ def write_history_into(files: list[Path], settings: Settings) -> None:
             con.execute("CHECKPOINT")
         finally:
             con.close()
-
-
-def reject(settings: Settings, files: dict[str, Path], result: GateResult) -> Path:
-    """Move a blocked build aside for inspection; the published files stay as they were."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    target = settings.warehouse / "rejected" / stamp
-    target.mkdir(parents=True, exist_ok=True)
-    for audience, f in files.items():
-        if f.exists():
-            shutil.move(str(f), target / f"{audience}.duckdb")
-    write_json(target / "gate.json", result.to_dict())
-    return target
