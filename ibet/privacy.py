@@ -2,49 +2,128 @@
 
 HMAC-SHA256(K, m) = H((K xor opad) || H((K xor ipad) || m)); DuckDB's ``sha256`` over
 BLOBs gives exactly that, vectorized (tests compare with Python's ``hmac``). Each
-pseudonym is computed over a *domain* and a normalized value (upper case, accents
-folded, everything but A-Z and 0-9 removed) so that one person reported by RCMP
-(``Gagné, Hélène``) and by CBP (``GAGNE, HELENE``) gets one key.
+pseudonym is computed over a *domain* and a normalized value, so that one person reported
+by RCMP (``Weiß, Hélène``) and by CBP (``WEISS, HELENE``) gets one key, and two different
+people never do.
+
+Normalization (``ibet_norm``), in order:
+
+1. NFC, then each character folded to the Latin letters other agencies' systems write for it:
+   ``anyascii`` transliteration (ß→SS, Æ→AE, Œ→OE, Ø→O, Ł→L, Đ→D, Þ→TH, Иванов→IVANOV), with
+   accents dropped. In a value that mixes Latin letters with Cyrillic or Greek ones, those
+   letters are folded to their Latin look-alike instead (Unicode UTS #39 confusables: Cyrillic
+   ``а``/``е``/``р`` → ``a``/``e``/``p``), and the record is flagged (``ibet_mixed_script``).
+2. Upper case; everything but A-Z and 0-9 removed (spaces, hyphens, apostrophes, dots).
+
+The character table is computed once per connection in Python over a fixed set of
+characters (Latin, Greek, Cyrillic, punctuation and compatibility forms), never per row.
+Documents and plates are keyed with their issuer or jurisdiction (a Canadian and a US
+passport with the same number are two documents); a person by surname + first given name
++ date of birth, hyphens and spaces inside names treated alike.
 """
 from __future__ import annotations
+
+import hashlib
+import unicodedata
+from functools import lru_cache
 
 import duckdb
 
 #: The pseudonym domains; the domain is part of the HMAC message, so a plate and a
 #: passport with the same characters never collide.
 DOMAINS = ("PERSON", "DOCUMENT", "ANUMBER", "PLATE", "VESSEL")
+#: Surname particles kept with the surname when a name is written "FIRST ... LAST".
+PARTICLES = ("de", "del", "della", "di", "da", "das", "do", "dos", "du", "des", "la", "le", "van", "von", "der",
+             "den", "ter", "st", "ste", "saint", "sainte", "bin", "ibn", "al", "el", "mac")
+#: Character ranges whose folding is tabulated (beyond them a character is dropped by step 2).
+_RANGES = ((0x00A0, 0x024F), (0x0250, 0x02AF), (0x0300, 0x036F), (0x0370, 0x03FF), (0x0400, 0x052F),
+           (0x1E00, 0x1EFF), (0x2000, 0x206F), (0xFB00, 0xFB06), (0xFF00, 0xFFEF))
 
 
 def _pads(key: bytes) -> tuple[str, str]:
-    import hashlib
-
     if len(key) > 64:
         key = hashlib.sha256(key).digest()
     k = key.ljust(64, b"\0")
     return bytes(b ^ 0x36 for b in k).hex(), bytes(b ^ 0x5C for b in k).hex()
 
 
+@lru_cache(maxsize=1)
+def char_tables() -> tuple[dict[str, str], dict[str, str]]:
+    """(transliteration, Latin look-alike) for every tabulated non-ASCII character."""
+    from anyascii import anyascii
+    from confusable_homoglyphs import categories, confusables
+
+    translit: dict[str, str] = {}
+    skeleton: dict[str, str] = {}
+    for lo, hi in _RANGES:
+        for code in range(lo, hi + 1):
+            c = chr(code)
+            if unicodedata.category(c) in ("Cn", "Cs", "Co"):
+                continue
+            translit[c] = anyascii(unicodedata.normalize("NFKC", c))
+            if categories.alias(c) in ("CYRILLIC", "GREEK"):
+                found = confusables.is_confusable(c, preferred_aliases=["latin"], greedy=True) or []
+                latin = [h["c"] for f in found for h in f["homoglyphs"] if h["c"].isascii() and h["c"].isalpha()]
+                if latin:
+                    skeleton[c] = latin[0]
+    return translit, skeleton
+
+
+def _map_literal(table: dict[str, str]) -> str:
+    def q(s: str) -> str:
+        return "'" + s.replace("'", "''") + "'"
+    keys, values = zip(*sorted(table.items())) if table else ((), ())
+    return f"MAP([{', '.join(map(q, keys))}]::VARCHAR[], [{', '.join(map(q, values))}]::VARCHAR[])"
+
+
 def install_macros(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
-    """Define ``ibet_norm(x)``, ``ibet_hmac(domain, x)`` and ``ibet_person(surname, given, dob)``.
+    """Define the normalization, name-splitting and pseudonym macros on ``con``.
 
     The key material lives only in this connection's catalog (temporary macros); it is
     never written to a file and never logged.
     """
     ipad, opad = _pads(key)
+    translit, skeleton = char_tables()
+    con.execute(f"SET VARIABLE ibet_translit = {_map_literal(translit)}")
+    con.execute(f"SET VARIABLE ibet_skeleton = {_map_literal(skeleton)}")
+    con.execute("CREATE OR REPLACE TEMP MACRO ibet_mixed_script(x) AS "
+                "regexp_matches(x, '\\p{Latin}') AND regexp_matches(x, '[\\p{Cyrillic}\\p{Greek}]')")
     con.execute(
-        "CREATE OR REPLACE TEMP MACRO ibet_norm(x) AS "
-        "nullif(regexp_replace(upper(strip_accents(CAST(x AS VARCHAR))), '[^A-Z0-9]', '', 'g'), '')"
-    )
+        "CREATE OR REPLACE TEMP MACRO ibet_fold(x) AS CASE WHEN x IS NULL THEN NULL ELSE array_to_string("
+        "list_transform(string_split(nfc_normalize(CAST(x AS VARCHAR)), ''), lambda ch: coalesce("
+        "CASE WHEN ibet_mixed_script(CAST(x AS VARCHAR)) THEN getvariable('ibet_skeleton')[ch] END, "
+        "getvariable('ibet_translit')[ch], ch)), '') END")
+    con.execute("CREATE OR REPLACE TEMP MACRO ibet_norm(x) AS "
+                "nullif(regexp_replace(upper(ibet_fold(x)), '[^A-Z0-9]', '', 'g'), '')")
     con.execute(
         "CREATE OR REPLACE TEMP MACRO ibet_hmac(domain, x) AS CASE WHEN x IS NULL THEN NULL ELSE "
-        f"sha256(unhex('{opad}') || unhex(sha256(unhex('{ipad}') || encode(domain || '|' || x)))) END"
-    )
-    # A person: surname + first given name + date of birth (DOMAIN.md).
+        f"sha256(unhex('{opad}') || unhex(sha256(unhex('{ipad}') || encode(domain || '|' || x)))) END")
+    # A person: surname + first given name + date of birth (DOMAIN.md); "Jean-Pierre" = "Jean Pierre".
     con.execute(
         "CREATE OR REPLACE TEMP MACRO ibet_person(surname, given, dob) AS "
         "ibet_hmac('PERSON', ibet_norm(surname) || '|' || "
-        "ibet_norm(split_part(trim(CAST(given AS VARCHAR)), ' ', 1)) || '|' || strftime(CAST(dob AS DATE), '%Y-%m-%d'))"
-    )
+        "ibet_norm(split_part(trim(regexp_replace(CAST(given AS VARCHAR), '[-‐‑–]', ' ', 'g')), ' ', 1)) || '|' || "
+        "strftime(CAST(dob AS DATE), '%Y-%m-%d'))")
+    # Documents and plates are keyed with who issued them (UNK when the format does not say).
+    con.execute("CREATE OR REPLACE TEMP MACRO ibet_document(issuer, number) AS CASE WHEN ibet_norm(number) IS NULL "
+                "THEN NULL ELSE ibet_hmac('DOCUMENT', coalesce(ibet_norm(issuer), 'UNK') || '|' || ibet_norm(number)) "
+                "END")
+    con.execute("CREATE OR REPLACE TEMP MACRO ibet_plate(jurisdiction, plate) AS CASE WHEN ibet_norm(plate) IS NULL "
+                "THEN NULL ELSE ibet_hmac('PLATE', coalesce(ibet_norm(jurisdiction), 'UNK') || '|' || "
+                "ibet_norm(plate)) END")
+    particles = "|".join(PARTICLES)
+    # "LAST, FIRST MIDDLE" (CBP's format): the surname comes first, with or without the comma.
+    con.execute("CREATE OR REPLACE TEMP MACRO ibet_surname_last_first(n) AS CASE WHEN contains(n, ',') "
+                "THEN trim(split_part(n, ',', 1)) ELSE split_part(trim(n), ' ', 1) END")
+    con.execute("CREATE OR REPLACE TEMP MACRO ibet_given_last_first(n) AS CASE WHEN contains(n, ',') "
+                "THEN trim(split_part(n, ',', 2)) ELSE trim(regexp_extract(trim(n), '^\\S+\\s+(.*)$', 1)) END")
+    # A name whose format is not fixed: "LAST, FIRST" when there is a comma, else "FIRST ... LAST"
+    # where the surname keeps its particles ("Maria De La Cruz" -> "De La Cruz").
+    tail = f"((?:(?:{particles})\\.?\\s+)*\\S+)$"
+    con.execute("CREATE OR REPLACE TEMP MACRO ibet_surname(n) AS CASE WHEN contains(n, ',') "
+                f"THEN trim(split_part(n, ',', 1)) ELSE regexp_extract(trim(n), '(?i)\\s{tail}', 1) END")
+    con.execute("CREATE OR REPLACE TEMP MACRO ibet_given(n) AS CASE WHEN contains(n, ',') "
+                "THEN trim(split_part(n, ',', 2)) ELSE split_part(trim(n), ' ', 1) END")
 
 
 def connect(key: bytes) -> duckdb.DuckDBPyConnection:

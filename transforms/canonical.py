@@ -22,7 +22,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("event_uid", "VARCHAR"), ("subject_seq", "INTEGER"), ("role", "VARCHAR"), ("person_key", "VARCHAR"),
         ("document_key", "VARCHAR"), ("document_type", "VARCHAR"), ("document_issuer", "VARCHAR"),
         ("anumber_key", "VARCHAR"), ("birth_year", "SMALLINT"), ("sex", "VARCHAR"), ("nationality", "VARCHAR"),
-        ("caveat", "VARCHAR"),
+        ("caveat", "VARCHAR"), ("name_mixed_script", "BOOLEAN"),
     ],
     "seizures": [
         ("event_uid", "VARCHAR"), ("seizure_seq", "INTEGER"), ("commodity", "VARCHAR"), ("category", "VARCHAR"),

@@ -60,11 +60,13 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
         FROM ev""", "_pos")
     subjects = finalize(con, "subjects", """
         SELECT 'cbp:' || source_id AS event_uid, 1 AS subject_seq, 'SUBJECT' AS role,
-          ibet_person(ibet_surname(subject_name), ibet_given(subject_name), strptime(dob, '%m/%d/%Y')) AS person_key,
-          ibet_hmac('DOCUMENT', ibet_norm(passport_no)) AS document_key,
+          ibet_person(ibet_surname_last_first(subject_name), ibet_given_last_first(subject_name),
+                      strptime(dob, '%m/%d/%Y')) AS person_key,
+          ibet_document(passport_country, passport_no) AS document_key,
           CASE WHEN passport_no IS NOT NULL THEN 'PASSPORT' END AS document_type,
           passport_country AS document_issuer, ibet_hmac('ANUMBER', ibet_norm(a_number)) AS anumber_key,
-          year(strptime(dob, '%m/%d/%Y')) AS birth_year, NULL AS sex, nationality, release AS caveat, _pos
+          year(strptime(dob, '%m/%d/%Y')) AS birth_year, NULL AS sex, nationality, release AS caveat,
+          ibet_mixed_script(subject_name) AS name_mixed_script, _pos
         FROM ev WHERE event_type <> 'GOTAWAY'
           AND (subject_name IS NOT NULL OR dob IS NOT NULL OR a_number IS NOT NULL OR passport_no IS NOT NULL)""",
         "_pos")

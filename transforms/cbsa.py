@@ -73,9 +73,10 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
     subjects = finalize(con, "subjects", """
         SELECT 'cbsa:' || e.event_ref AS event_uid, p._row AS subject_seq, 'SUBJECT' AS role,
           ibet_person(p.family_name, p.given_name, strptime(p.birth_date, '%d/%m/%Y')) AS person_key,
-          ibet_hmac('DOCUMENT', ibet_norm(p.doc_number)) AS document_key, p.doc_type AS document_type,
+          ibet_document(p.doc_issuer, p.doc_number) AS document_key, p.doc_type AS document_type,
           p.doc_issuer AS document_issuer, NULL AS anumber_key, year(strptime(p.birth_date, '%d/%m/%Y')) AS birth_year,
-          p.sex, p.nationality, e.caveat, e._pos, p._row
+          p.sex, p.nationality, e.caveat, ibet_mixed_script(concat_ws(' ', p.family_name, p.given_name))
+            AS name_mixed_script, e._pos, p._row
         FROM v_persons p JOIN v_events e ON p._parent = e._pos""", "_pos, _row")
     seizures = finalize(con, "seizures", f"""
         SELECT 'cbsa:' || e.event_ref AS event_uid, g._row AS seizure_seq, g.commodity,
@@ -86,7 +87,7 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
         FROM v_goods g JOIN v_events e ON g._parent = e._pos""", "_pos, _row")
     conveyances = finalize(con, "conveyances", """
         SELECT 'cbsa:' || event_ref AS event_uid, conveyance_mode AS mode,
-          ibet_hmac('PLATE', ibet_norm(conveyance_plate)) AS plate_key, NULL AS plate_jurisdiction,
+          ibet_plate(NULL, conveyance_plate) AS plate_key, NULL AS plate_jurisdiction,
           NULL AS vessel_key, NULL AS vessel_name, NULL AS vessel_mmsi, NULL AS vessel_flag, NULL AS vessel_type,
           caveat, _pos
         FROM v_events WHERE conveyance_mode IS NOT NULL OR conveyance_plate IS NOT NULL""", "_pos")

@@ -29,11 +29,6 @@ def register_reference(con: duckdb.DuckDBPyConnection) -> None:
     con.register("ref_regions", regions().to_arrow())
     con.register("ref_unit_regions", unit_regions().to_arrow())
     con.execute("SET TimeZone = 'UTC'")
-    # "LAST, FIRST MIDDLE" -> surname LAST; otherwise "FIRST MIDDLE LAST" -> surname LAST.
-    con.execute("CREATE OR REPLACE TEMP MACRO ibet_surname(n) AS CASE WHEN contains(n, ',') "
-                "THEN trim(split_part(n, ',', 1)) ELSE regexp_extract(trim(n), '(\\S+)$', 1) END")
-    con.execute("CREATE OR REPLACE TEMP MACRO ibet_given(n) AS CASE WHEN contains(n, ',') "
-                "THEN trim(split_part(n, ',', 2)) ELSE split_part(trim(n), ' ', 1) END")
 
 
 def with_region(base_sql: str, agency: str, unit_cols: tuple[str, ...] = ("reporting_unit",)) -> str:

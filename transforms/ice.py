@@ -68,9 +68,10 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
     subjects = finalize(con, "subjects", """
         SELECT 'ice:' || c.case_number AS event_uid, s._row AS subject_seq, 'SUBJECT' AS role,
           ibet_person(ibet_surname(s.name), ibet_given(s.name), s.dob) AS person_key,
-          ibet_hmac('DOCUMENT', ibet_norm(s.passport_no)) AS document_key,
+          ibet_document(s.nationality, s.passport_no) AS document_key,  -- ICE names no issuer: nationality
           CASE WHEN s.passport_no IS NOT NULL THEN 'PASSPORT' END AS document_type, NULL AS document_issuer,
-          NULL AS anumber_key, year(s.dob) AS birth_year, NULL AS sex, s.nationality, c.caveat, c._pos, s._row
+          NULL AS anumber_key, year(s.dob) AS birth_year, NULL AS sex, s.nationality, c.caveat,
+          ibet_mixed_script(s.name) AS name_mixed_script, c._pos, s._row
         FROM v_subjects s JOIN v_cases c ON s._parent = c._pos""", "_pos, _row")
     seizures = finalize(con, "seizures", """
         SELECT 'ice:' || case_number AS event_uid, 1 AS seizure_seq,

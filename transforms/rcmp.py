@@ -42,7 +42,8 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
           ibet_person(subject_surname, subject_given_names, strptime(subject_dob, '%Y-%m-%d')) AS person_key,
           NULL AS document_key, NULL AS document_type, NULL AS document_issuer, NULL AS anumber_key,
           year(strptime(subject_dob, '%Y-%m-%d')) AS birth_year, subject_gender AS sex,
-          subject_citizenship AS nationality, caveat, _pos
+          subject_citizenship AS nationality, caveat,
+          ibet_mixed_script(concat_ws(' ', subject_surname, subject_given_names)) AS name_mixed_script, _pos
         FROM occ WHERE has_subject""", "_pos")
     seizures = finalize(con, "seizures", f"""
         SELECT 'rcmp:' || source_id AS event_uid, 1 AS seizure_seq, seizure_commodity AS commodity,
@@ -54,7 +55,7 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
         WHERE seizure_commodity IS NOT NULL""", "_pos")
     conveyances = finalize(con, "conveyances", """
         SELECT 'rcmp:' || source_id AS event_uid, 'ROAD' AS mode,
-          ibet_hmac('PLATE', ibet_norm(licence_plate)) AS plate_key, plate_jurisdiction,
+          ibet_plate(plate_jurisdiction, licence_plate) AS plate_key, plate_jurisdiction,
           NULL AS vessel_key, NULL AS vessel_name, NULL AS vessel_mmsi, NULL AS vessel_flag, NULL AS vessel_type,
           caveat, _pos
         FROM occ WHERE licence_plate IS NOT NULL""", "_pos")

@@ -67,7 +67,7 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
             AS person_key,
           NULL AS document_key, NULL AS document_type, NULL AS document_issuer, NULL AS anumber_key,
           year(strptime(master_dob, '%Y-%m-%d')) AS birth_year, NULL AS sex, master_nationality AS nationality,
-          caveat, _pos
+          caveat, ibet_mixed_script(master_name) AS name_mixed_script, _pos
         FROM v_interdictions WHERE master_name IS NOT NULL OR master_dob IS NOT NULL""", "_pos")
     seizures = finalize(con, "seizures", f"""
         SELECT 'uscg:' || i.id AS event_uid, s._row AS seizure_seq, s.commodity,

@@ -64,6 +64,8 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
         body = ", ".join(f'"{c}" {t}' for c, t in cols)
         con.execute(f"CREATE TABLE IF NOT EXISTS stg_{table} ({body}, agency VARCHAR, {pcol} {PARTITION_TYPE[pcol]}, "
                     f"_partition VARCHAR)")
+        for c, t in cols:  # a column the canonical model gained since this staged copy was made
+            con.execute(f'ALTER TABLE stg_{table} ADD COLUMN IF NOT EXISTS "{c}" {t}')
     con.execute("CREATE TABLE IF NOT EXISTS stg_partitions (table_name VARCHAR, path VARCHAR, size BIGINT, "
                 "mtime_ns BIGINT, PRIMARY KEY (table_name, path))")
     body = ", ".join(f"{c} {t}" for c, t in MANIFEST_COLUMNS)

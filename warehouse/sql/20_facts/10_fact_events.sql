@@ -73,7 +73,7 @@ COMMENT ON COLUMN fact_seizures.caveat IS 'Releasability of the line.';
 CREATE OR REPLACE TABLE fact_subject_sightings AS
 SELECT s.event_uid, s.subject_seq, e.agency_code, e.occurred_at, e.event_date, e.region_code, s.role,
        s.person_key, s.document_key, s.document_type, s.document_issuer, s.anumber_key,
-       s.birth_year, s.sex, s.nationality, s.caveat
+       s.birth_year, s.sex, s.nationality, s.caveat, s.name_mixed_script
 FROM stg_subjects AS s
 JOIN fact_events AS e USING (event_uid)
 ORDER BY e.event_date, s.event_uid, s.subject_seq;
@@ -85,8 +85,8 @@ COMMENT ON COLUMN fact_subject_sightings.occurred_at IS 'When the event happened
 COMMENT ON COLUMN fact_subject_sightings.event_date IS 'UTC date of the event.';
 COMMENT ON COLUMN fact_subject_sightings.region_code IS 'IBET region of the event.';
 COMMENT ON COLUMN fact_subject_sightings.role IS 'Role of the person in the event (SUBJECT, MASTER).';
-COMMENT ON COLUMN fact_subject_sightings.person_key IS 'Keyed pseudonym (HMAC-SHA256) of surname + first given name + date of birth: equal across agencies for the same person.';
-COMMENT ON COLUMN fact_subject_sightings.document_key IS 'Keyed pseudonym of the travel-document number.';
+COMMENT ON COLUMN fact_subject_sightings.person_key IS 'Keyed pseudonym (HMAC-SHA256) of surname + first given name + date of birth, transliterated to Latin letters: equal across agencies for the same person.';
+COMMENT ON COLUMN fact_subject_sightings.document_key IS 'Keyed pseudonym of the issuing country and the travel-document number (ICE names no issuer: the nationality is used).';
 COMMENT ON COLUMN fact_subject_sightings.document_type IS 'PASSPORT, NEXUS or PR_CARD.';
 COMMENT ON COLUMN fact_subject_sightings.document_issuer IS 'Issuing country, ISO 3166 alpha-3.';
 COMMENT ON COLUMN fact_subject_sightings.anumber_key IS 'Keyed pseudonym of the US alien registration number.';
@@ -94,6 +94,7 @@ COMMENT ON COLUMN fact_subject_sightings.birth_year IS 'Year of birth (date of b
 COMMENT ON COLUMN fact_subject_sightings.sex IS 'M, F or X when reported.';
 COMMENT ON COLUMN fact_subject_sightings.nationality IS 'ISO 3166 alpha-3.';
 COMMENT ON COLUMN fact_subject_sightings.caveat IS 'Releasability of the record.';
+COMMENT ON COLUMN fact_subject_sightings.name_mixed_script IS 'True when the reported name mixed Latin letters with look-alike Cyrillic or Greek ones (folded to Latin before keying): a keying error or a spoof to look at.';
 
 CREATE OR REPLACE TABLE fact_conveyance_sightings AS
 SELECT c.event_uid, e.agency_code, e.occurred_at, e.event_date, e.region_code, c.mode,
@@ -109,7 +110,7 @@ COMMENT ON COLUMN fact_conveyance_sightings.occurred_at IS 'When the event happe
 COMMENT ON COLUMN fact_conveyance_sightings.event_date IS 'UTC date of the event.';
 COMMENT ON COLUMN fact_conveyance_sightings.region_code IS 'IBET region of the event.';
 COMMENT ON COLUMN fact_conveyance_sightings.mode IS 'ROAD, RAIL, MARINE, AIR or FOOT.';
-COMMENT ON COLUMN fact_conveyance_sightings.plate_key IS 'Keyed pseudonym of the licence plate.';
+COMMENT ON COLUMN fact_conveyance_sightings.plate_key IS 'Keyed pseudonym of the plate with its province or state (UNK when the agency does not report it, so plates of two jurisdictions never link).';
 COMMENT ON COLUMN fact_conveyance_sightings.plate_jurisdiction IS 'Province or state of the plate.';
 COMMENT ON COLUMN fact_conveyance_sightings.vessel_key IS 'Keyed pseudonym of the vessel hull id.';
 COMMENT ON COLUMN fact_conveyance_sightings.vessel_name IS 'Vessel name as reported.';
