@@ -5,19 +5,31 @@ the canonical SELECTs; what is written (lake, quarantine, manifest, log) is buil
 pseudonyms, generalized values and operational columns only. The order matters for
 "nothing half-written" too: a file is rejected before anything is written, and every
 output file is replaced atomically.
+
+Only a regular file is read (a symlink, FIFO, device or folder in the inbox is rejected
+unread), up to ``IBET_MAX_FILE_MB``. Whatever goes wrong while processing a file's
+records, the exception's message (which a library may fill with a value) is never shown:
+the file is rejected with a reason naming the stage and the error class only. Errors of
+the machine itself (``OSError``: a full disk, a lost mount) propagate, so that a scheduler
+retries them.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from contracts.validate import validate
 from ibet import privacy
-from ibet.keys import load_key
+from ibet.keys import fingerprint, load_key
 from ibet.lake import PART_FILE, lake_lock, partition_dir, read_json, write_json, write_parquet
 from ibet.logs import get_logger
 from ibet.registry import Source, source_for
@@ -69,6 +81,44 @@ def quarantine_path(settings: Settings, source: Source, key: str) -> Path:
     return settings.quarantine / source.agency / f"{source.partition}={key}" / f"{source.name}.parquet"
 
 
+def _arrival(path: Path) -> dt.datetime:
+    """When the file reached the inbox: its modification time (an SFTP drop or a copy sets it)."""
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(microsecond=0)
+
+
+def _regular_file_problem(path: Path, max_bytes: int) -> str | None:
+    """Why ``path`` must not be read, or None: only regular files within the size limit are."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return "no such file"
+    if stat.S_ISLNK(st.st_mode):
+        return "a symbolic link, not a file: not followed, not read"
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device"
+        return f"{kind}, not a regular file: not read"
+    if st.st_size > max_bytes:
+        return f"{st.st_size / 2**20:,.0f} MB, over the {max_bytes / 2**20:,.0f} MB limit (IBET_MAX_FILE_MB)"
+    return None
+
+
+def _with_received_at(events: pa.Table, previous: Path, arrival: dt.datetime) -> pa.Table:
+    """``received_at`` of each event: when the record was first seen (an earlier file of the same
+    partition, for records a corrected re-send repeats), else this file's arrival."""
+    received = pa.array([arrival] * events.num_rows, pa.timestamp("us", tz="UTC"))
+    if previous.exists() and events.num_rows:
+        try:
+            old = pq.read_table(previous, columns=None)
+        except (OSError, pa.ArrowInvalid):  # a damaged partition being replaced: its times are lost
+            return events.set_column(events.column_names.index("received_at"), "received_at", received)
+        if "received_at" in old.column_names:
+            idx = pc.index_in(events["event_uid"], value_set=old["event_uid"])
+            carried = pc.take(old["received_at"], idx)
+            received = pc.coalesce(carried.cast(pa.timestamp("us", tz="UTC")), received)
+    i = events.column_names.index("received_at")
+    return events.set_column(i, "received_at", received)
+
+
 def ingest_file(agency: str, path: str | Path, settings: Settings | None = None, key: bytes | None = None
                 ) -> IngestResult:
     """Ingest ``path`` as ``agency``'s extract; never raises for a bad file (status ``rejected``)."""
@@ -77,38 +127,58 @@ def ingest_file(agency: str, path: str | Path, settings: Settings | None = None,
     path = Path(path)
     secret = key if key is not None else load_key(settings)  # refuse before any work without a key
     source, pkey = source_for(agency, path.name)
-    checksum = file_checksum(path)
-    result = IngestResult(agency, source.name, path.name, f"{source.partition}={pkey}", checksum, "loaded")
+    result = IngestResult(agency, source.name, path.name, f"{source.partition}={pkey}", "", "loaded")
+
+    def reject(reason: str) -> IngestResult:
+        result.status, result.reason = "rejected", f"{path.name}: {reason}"
+        write_json(rejection_path(settings, agency, path.name), {
+            "file": path.name, "agency": agency, "source": source.name, "checksum": result.checksum or None,
+            "reason": reason, "rejected_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
+        log.error("rejected %s/%s: %s", agency, path.name, reason)
+        return result
+
+    problem = _regular_file_problem(path, settings.options.max_file_mb * 2**20)
+    if problem:
+        return reject(problem)
+    result.checksum = checksum = file_checksum(path)
+    arrival = _arrival(path)
+    stage = "reading"
     try:
         levels = source.transform().read(path)
+        stage = "validating"
         val = validate(source.contract().CONTRACT, levels)
+        del levels
+        stage = "normalizing"
+        con = privacy.connect(secret)
+        try:
+            register_reference(con)
+            for lvl, df in val.valid.items():
+                con.register(f"v_{lvl}", df.to_arrow())
+            ctx = {"source_file": path.name, "source_checksum": checksum, "agency": agency}
+            tables = source.transform().canonical(con, ctx)
+        finally:
+            con.close()
     except RejectedFile as rej:
-        result.status, result.reason = "rejected", f"{path.name}: {rej.reason}"
-        write_json(rejection_path(settings, agency, path.name), {
-            "file": path.name, "agency": agency, "source": source.name, "checksum": checksum,
-            "reason": rej.reason, "rejected_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
-        log.error("rejected %s/%s: %s", agency, path.name, rej.reason)
-        return result
-    del levels
+        return reject(rej.reason)
+    except OSError:
+        raise  # the machine, not the file: let the caller (a scheduler) retry
+    except Exception as exc:  # noqa: BLE001 - a message may quote a value: only the class is shown
+        return reject(f"could not be processed while {stage} ({type(exc).__name__}); no record values are shown")
     result.levels = {lvl: {"read": val.read[lvl], "loaded": val.loaded[lvl], "quarantined": val.quarantined[lvl]}
                      for lvl in val.read}
     result.rows_read, result.rows_loaded = sum(val.read.values()), sum(val.loaded.values())
     result.rows_quarantined = sum(val.quarantined.values())
-
-    con = privacy.connect(secret)
-    try:
-        register_reference(con)
-        for lvl, df in val.valid.items():
-            con.register(f"v_{lvl}", df.to_arrow())
-        ctx = {"source_file": path.name, "source_checksum": checksum, "agency": agency}
-        tables = source.transform().canonical(con, ctx)
-    finally:
-        con.close()
     del val.valid
     meta = {"ibet.source_file": path.name, "ibet.source_checksum": checksum}
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     with lake_lock(settings.lake, exclusive=False):  # partitions and manifest land together
+        digests = {}
         for name, table in tables.items():
-            write_parquet(partition_dir(settings.lake, name, agency, source.partition, pkey) / PART_FILE, table, meta)
+            target = partition_dir(settings.lake, name, agency, source.partition, pkey) / PART_FILE
+            if "received_at" in table.column_names:
+                table = _with_received_at(table, target, arrival)
+            write_parquet(target, table, meta)
+            digests[target.relative_to(settings.lake).as_posix()] = file_checksum(target)
             result.tables[name] = table.num_rows
         qdf = val.quarantine.with_columns(pl.lit(path.name).alias("source_file"),
                                           pl.lit(checksum).alias("source_checksum"))
@@ -116,14 +186,17 @@ def ingest_file(agency: str, path: str | Path, settings: Settings | None = None,
 
         mpath = manifest_path(settings, source, pkey)
         previous = read_json(mpath) or {}
-        first = previous.get("first_ingested_at") if previous.get("checksum") == checksum else None
+        history = list(previous.get("history") or ([{"checksum": previous["checksum"], "ingested_at":
+                                                     previous.get("first_ingested_at")}] if previous else []))
+        if not history or history[-1]["checksum"] != checksum:  # every version ever sent, in order
+            history.append({"checksum": checksum, "ingested_at": now, "arrived_at": arrival.isoformat()})
         write_json(mpath, {
             "agency": agency, "source": source.name, "file": path.name, "checksum": checksum,
             "partition": result.partition, "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
             "rows_quarantined": result.rows_quarantined, "levels": result.levels, "tables": result.tables,
-            "first_ingested_at": first or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "replaced_checksum": previous.get("checksum") if previous.get("checksum") not in (None, checksum)
-            else previous.get("replaced_checksum"),
+            "first_ingested_at": previous.get("first_ingested_at") or now,
+            "replaced_checksum": history[-2]["checksum"] if len(history) > 1 else None,
+            "history": history, "files": digests, "key_fingerprint": fingerprint(secret),
         })
     rejection_path(settings, agency, path.name).unlink(missing_ok=True)
     log.info("ingested %s/%s %s: read=%d loaded=%d quarantined=%d", agency, path.name, result.partition,

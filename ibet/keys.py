@@ -5,8 +5,11 @@ against a pseudonym; with a new key every pseudonym changes (key rotation = rebu
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from ibet.settings import KEY_ENV, KEY_FILE_ENV, Settings
@@ -24,6 +27,10 @@ def key_path(settings: Settings) -> Path:
     return Path(os.environ.get(KEY_FILE_ENV) or settings.keys / KEY_FILE_NAME)
 
 
+#: A key with fewer distinct byte values than this is not random (all zeros, a repeated pattern).
+MIN_DISTINCT_BYTES = 16
+
+
 def _decode(text: str, origin: str) -> bytes:
     text = text.strip()
     try:
@@ -32,7 +39,22 @@ def _decode(text: str, origin: str) -> bytes:
         raise MissingKeyError(f"{origin} must hold the key as hexadecimal") from None
     if len(key) < MIN_KEY_BYTES:
         raise MissingKeyError(f"{origin} holds {len(key)} bytes; at least {MIN_KEY_BYTES} are required")
+    if len(set(key)) < MIN_DISTINCT_BYTES:
+        raise MissingKeyError(f"{origin} is not a random key (only {len(set(key))} distinct byte values): "
+                              "create one with `ibet keygen --force`")
     return key
+
+
+def fingerprint(key: bytes) -> str:
+    """Which key made a pseudonym, without revealing the key: a keyed hash of a fixed label, 16 hex."""
+    return hmac.new(key, b"ibet key fingerprint v1", hashlib.sha256).hexdigest()[:16]
+
+
+def _check_mode(path: Path) -> None:
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode & 0o077:
+        raise MissingKeyError(f"key file {path} is readable or writable by others than its owner (mode {mode:04o}): "
+                              f"`chmod 600 {path}`")
 
 
 def load_key(settings: Settings) -> bytes:
@@ -42,6 +64,7 @@ def load_key(settings: Settings) -> bytes:
         return _decode(env, KEY_ENV)
     path = key_path(settings)
     if path.is_file():
+        _check_mode(path)
         return _decode(path.read_text(), f"key file {path}")
     raise MissingKeyError(
         f"no pseudonymization key: set {KEY_ENV} (hex, >= {MIN_KEY_BYTES} bytes) "

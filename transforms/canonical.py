@@ -16,7 +16,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("intel_led", "BOOLEAN"), ("joint_operation_id", "VARCHAR"), ("is_joint", "BOOLEAN"),
         ("reporting_unit", "VARCHAR"), ("persons_count", "INTEGER"), ("arrests", "INTEGER"),
         ("status", "VARCHAR"), ("caveat", "VARCHAR"), ("source_file", "VARCHAR"),
-        ("source_checksum", "VARCHAR"), ("source_row", "BIGINT"),
+        ("source_checksum", "VARCHAR"), ("source_row", "BIGINT"), ("received_at", "TIMESTAMPTZ"),
     ],
     "subjects": [
         ("event_uid", "VARCHAR"), ("subject_seq", "INTEGER"), ("role", "VARCHAR"), ("person_key", "VARCHAR"),

@@ -70,7 +70,9 @@ def finalize(con: duckdb.DuckDBPyConnection, table: str, select_sql: str, order_
 
 def source_columns(ctx: "dict[str, str]") -> str:
     """The lineage columns every event row carries."""
-    return (f"'{ctx['source_file']}' AS source_file, '{ctx['source_checksum']}' AS source_checksum")
+    # received_at is filled in by the ingest (the file's arrival, or an earlier file's for a repeated record)
+    return (f"'{ctx['source_file']}' AS source_file, '{ctx['source_checksum']}' AS source_checksum, "
+            "NULL::TIMESTAMPTZ AS received_at")
 
 
 def empty(con: duckdb.DuckDBPyConnection, table: str) -> pa.Table:

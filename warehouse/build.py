@@ -32,9 +32,10 @@ from ibet.registry import AGENCIES
 from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings, get_settings
 from transforms.canonical import CATEGORIES
 from warehouse import constraints, runner
-from warehouse.publish import (AudienceBuild, BuildLockedError, PublishError, build_dir, build_lock, clean_stale,
-                               latest_unpublished, publish_build, published_path, read_manifest, record_audit,
-                               reject_build, start_build, write_manifest)
+from warehouse.publish import (AudienceBuild, BuildLockedError, PublishedIntegrityError, PublishError, build_dir,
+                               build_lock, clean_stale, latest_unpublished, publish_build, published_path,
+                               read_manifest, record_audit, reject_build, start_build, verify_published,
+                               write_manifest)
 from warehouse.staging import RefreshResult, refresh, staging_path
 
 __all__ = ["AudienceBuild", "BuildLockedError", "BuildResult", "PublishError", "build_all", "build_candidates",
@@ -206,15 +207,23 @@ def _state_path(settings: Settings) -> Path:
     return settings.warehouse / ".build" / "published.json"
 
 
-def _up_to_date(settings: Settings, fingerprint: str, audiences: tuple[str, ...]) -> bool:
+def _up_to_date(settings: Settings, fingerprint: str, audiences: tuple[str, ...], verify: bool) -> bool:
+    """Same inputs as the published set, and the published files as audited (sizes; digests with ``verify``)."""
     state = read_json(_state_path(settings)) or {}
-    return state.get("fingerprint") == fingerprint and all(
-        published_path(settings, a).exists() and a in state.get("audiences", []) for a in audiences)
+    if state.get("fingerprint") != fingerprint or not all(
+            published_path(settings, a).exists() and a in state.get("audiences", []) for a in audiences):
+        return False
+    try:
+        verify_published(settings, full=verify)
+    except PublishedIntegrityError as exc:
+        get_logger(settings).warning("%s: rebuilding", exc)
+        return False
+    return True
 
 
 def build_candidates(settings: Settings | None = None, full: bool = False, force: bool = False,
                      audiences: tuple[str, ...] = tuple(AUDIENCES),
-                     progress: Callable[[str], None] | None = None) -> BuildResult:
+                     progress: Callable[[str], None] | None = None, verify: bool = False) -> BuildResult:
     """Refresh staging and write every audience file into a new build directory; nothing is published yet.
 
     Skips (``result.skipped``) when nothing in the lake, the reference data or the SQL
@@ -229,12 +238,12 @@ def build_candidates(settings: Settings | None = None, full: bool = False, force
         if cleaned:
             log.info("removed what an earlier build left: %s", ", ".join(cleaned))
         say("refreshing the staged lake")
-        refreshed = refresh(settings, full=full)
+        refreshed = refresh(settings, full=full, verify=verify)
         log.info("staging refresh: full=%s changed=%d removed=%d rows=%s", refreshed.full, len(refreshed.changed),
                  len(refreshed.removed), refreshed.rows)
         result = BuildResult(refresh=refreshed, audiences={})
         fingerprint = build_fingerprint(refreshed)
-        if not force and _up_to_date(settings, fingerprint, audiences):
+        if not force and _up_to_date(settings, fingerprint, audiences, verify):
             result.skipped = True
             result.audiences = {a: AudienceBuild(a, published_path(settings, a), published_path(settings, a))
                                 for a in audiences}
@@ -315,7 +324,7 @@ def publish_candidates(settings: Settings | None = None, build_id: str | None = 
 
 def build_all(settings: Settings | None = None, full: bool = False, publish_files: bool = True,
               gate: bool = True, force: bool = False, audiences: tuple[str, ...] = tuple(AUDIENCES),
-              progress: Callable[[str], None] | None = None) -> BuildResult:
+              progress: Callable[[str], None] | None = None, verify: bool = False) -> BuildResult:
     """Build, audit and publish under one lock: ``ibet build`` in one call.
 
     ``gate=False`` publishes without auditing (tests of the marts themselves use it); the
@@ -325,7 +334,8 @@ def build_all(settings: Settings | None = None, full: bool = False, publish_file
     say = progress or (lambda _m: None)
     started = time.monotonic()
     with build_lock(settings):
-        result = build_candidates(settings, full=full, force=force, audiences=audiences, progress=progress)
+        result = build_candidates(settings, full=full, force=force, audiences=audiences, progress=progress,
+                                  verify=verify)
         if result.skipped:
             return result
         if gate:

@@ -147,10 +147,30 @@ def audience_files(directory: Path) -> dict[str, Path]:
 
 
 def record_audit(directory: Path, gate: dict[str, Any]) -> dict[str, Any]:
-    """After the gate passed: the digest of every file, as audited. Publication checks them."""
-    digests = {a: file_digest(p) for a, p in audience_files(directory).items()}
-    return write_manifest(directory, state="audited", digests=digests, gate_success=gate.get("success"),
+    """After the gate passed: the digest (and size) of every file, as audited. Publication checks them."""
+    files = audience_files(directory)
+    return write_manifest(directory, state="audited", digests={a: file_digest(p) for a, p in files.items()},
+                          sizes={a: p.stat().st_size for a, p in files.items()}, gate_success=gate.get("success"),
                           audited_at=dt.datetime.now(dt.timezone.utc).isoformat())
+
+
+class PublishedIntegrityError(RuntimeError):
+    """A published file is not the file the gate audited (damaged or altered)."""
+
+
+def verify_published(settings: Settings, *, full: bool = True) -> None:
+    """The published set against the digests recorded at its audit (``full=False``: sizes only, cheap)."""
+    d = current_dir(settings)
+    if d is None:
+        return
+    m = read_manifest(d)
+    for audience, path in audience_files(d).items():
+        ok = (path.stat().st_size == (m.get("sizes") or {}).get(audience, path.stat().st_size)
+              and (not full or file_digest(path) == (m.get("digests") or {}).get(audience)))
+        if not ok:
+            raise PublishedIntegrityError(
+                f"published file {audience}.duckdb (build {d.name}) is not the file the quality gate audited "
+                f"(damaged or altered): rebuild and republish with `ibet build --force`, or roll back")
 
 
 def latest_unpublished(settings: Settings, states: tuple[str, ...] = ("built", "audited")) -> str | None:

@@ -30,7 +30,8 @@ PARTITION_TYPE = {"extract_date": "DATE", "fiscal_year": "VARCHAR"}
 MANIFEST_COLUMNS = [("source", "VARCHAR"), ("agency", "VARCHAR"), ("file", "VARCHAR"), ("partition", "VARCHAR"),
                     ("checksum", "VARCHAR"), ("first_ingested_at", "TIMESTAMPTZ"), ("rows_read", "BIGINT"),
                     ("rows_loaded", "BIGINT"), ("rows_quarantined", "BIGINT"),
-                    ("tables", "VARCHAR")]  #: JSON: rows the ingest wrote per canonical table
+                    ("tables", "VARCHAR"),  #: JSON: rows the ingest wrote per canonical table
+                    ("key_fingerprint", "VARCHAR")]  #: which pseudonymization key made the partition's pseudonyms
 
 
 @dataclass
@@ -70,7 +71,51 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
                 "mtime_ns BIGINT, PRIMARY KEY (table_name, path))")
     body = ", ".join(f"{c} {t}" for c, t in MANIFEST_COLUMNS)
     con.execute(f"CREATE TABLE IF NOT EXISTS stg_manifest ({body})")
-    con.execute("ALTER TABLE stg_manifest ADD COLUMN IF NOT EXISTS tables VARCHAR")
+    for c, t in MANIFEST_COLUMNS:
+        con.execute(f"ALTER TABLE stg_manifest ADD COLUMN IF NOT EXISTS {c} {t}")
+
+
+class LakeIntegrityError(RuntimeError):
+    """A lake file is not the file its ingest wrote (damaged or altered); the message says how to recover."""
+
+
+class MixedKeysError(RuntimeError):
+    """Partitions of the lake were pseudonymized under different keys: their pseudonyms cannot link."""
+
+
+def _digests(lake: Path) -> dict[str, tuple[str, str]]:
+    """Lake-relative partition file -> (recorded SHA-256, the ingest manifest naming it)."""
+    out = {}
+    for p in (lake / "_ingest").glob("*/*.json"):
+        m = json.loads(p.read_text())
+        for rel, digest in (m.get("files") or {}).items():
+            out[rel] = (digest, f"{m.get('agency')}/{m.get('file')}")
+    return out
+
+
+def verify_files(lake: Path, files: list[str]) -> None:
+    """Each file's SHA-256 against the digest its ingest recorded; a clear error naming the first bad one."""
+    from ibet.ingest import file_checksum
+
+    recorded = _digests(lake)
+    for rel in files:
+        if rel in recorded and file_checksum(lake / rel) != recorded[rel][0]:
+            agency, source_file = recorded[rel][1].split("/", 1)
+            raise LakeIntegrityError(
+                f"lake file {rel} does not match what its ingest wrote (damaged or altered): re-ingest "
+                f"`ibet ingest {agency} {source_file}` (from the inbox or the agency) or restore the file, "
+                f"then build again")
+
+
+def check_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse a lake whose partitions were pseudonymized under more than one key."""
+    keys = con.execute("SELECT key_fingerprint, list(agency || '/' || partition ORDER BY agency, partition) "
+                       "FROM stg_manifest WHERE key_fingerprint IS NOT NULL GROUP BY 1 ORDER BY 2").fetchall()
+    if len(keys) > 1:
+        groups = "; ".join(f"key {fp}: {', '.join(parts[:3])}{' …' if len(parts) > 3 else ''}" for fp, parts in keys)
+        raise MixedKeysError(f"the lake holds pseudonyms of {len(keys)} different keys ({groups}): their "
+                             "pseudonyms would never link. Re-ingest the inbox under the current key, then "
+                             "`ibet build --full`")
 
 
 def _manifests(lake: Path) -> pa.Table:
@@ -86,8 +131,11 @@ def _manifests(lake: Path) -> pa.Table:
                                                                                         for c in names})
 
 
-def refresh(settings: Settings, full: bool = False) -> RefreshResult:
-    """Bring the staged copy up to date with the lake; reload everything when ``full``."""
+def refresh(settings: Settings, full: bool = False, verify: bool = False) -> RefreshResult:
+    """Bring the staged copy up to date with the lake; reload everything when ``full``.
+
+    Every partition file that is (re)read is first checked against the SHA-256 its ingest
+    recorded; ``verify`` checks every file of the lake, changed or not."""
     path = staging_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     if full:
@@ -105,13 +153,13 @@ def refresh(settings: Settings, full: bool = False) -> RefreshResult:
     # exclusive: no ingest is half-way (partitions written, manifest not yet) while we snapshot
     with lake_lock(lake, exclusive=True):
         try:
-            _refresh(con, lake, result)
+            _refresh(con, lake, result, verify)
         finally:
             con.close()
     return result
 
 
-def _refresh(con: duckdb.DuckDBPyConnection, lake: Path, result: RefreshResult) -> None:
+def _refresh(con: duckdb.DuckDBPyConnection, lake: Path, result: RefreshResult, verify: bool = False) -> None:
     try:
         _create_tables(con)
         con.execute("BEGIN TRANSACTION")
@@ -120,6 +168,7 @@ def _refresh(con: duckdb.DuckDBPyConnection, lake: Path, result: RefreshResult) 
             before = {p: (s, m) for p, s, m in con.execute(
                 "SELECT path, size, mtime_ns FROM stg_partitions WHERE table_name = ?", [table]).fetchall()}
             changed = sorted(p for p, stat in now.items() if before.get(p) != stat)
+            verify_files(lake, sorted(now) if verify else changed)
             removed = sorted(set(before) - set(now))
             gone = changed + removed
             if gone:
@@ -144,6 +193,7 @@ def _refresh(con: duckdb.DuckDBPyConnection, lake: Path, result: RefreshResult) 
         con.register("manifests_in", manifests)
         con.execute("INSERT INTO stg_manifest BY NAME SELECT * FROM manifests_in")
         con.unregister("manifests_in")
+        check_keys(con)
         con.execute("COMMIT")
         for table in TABLES:
             result.rows[table] = con.execute(f"SELECT count(*) FROM stg_{table}").fetchall()[0][0]

@@ -22,6 +22,8 @@ def build(
     no_publish: Annotated[bool, typer.Option("--no-publish", help="Build and audit, but do not publish.")] = False,
     no_gate: Annotated[bool, typer.Option("--no-gate", help="Skip the Great Expectations gate (not for "
                                                             "production).")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Check every lake file and published file against its "
+                                                          "recorded SHA-256, not only the changed ones.")] = False,
     fmt: Annotated[StatusFormat, typer.Option("--format", "-f", help="Output format.")] = "table",
     as_json: bool = JSON_ALIAS,
 ) -> None:
@@ -29,13 +31,15 @@ def build(
     from warehouse.build import BuildLockedError, PublishError, build_all
     from warehouse.constraints import ConstraintError
     from warehouse.runner import SqlFileError
+    from warehouse.staging import LakeIntegrityError, MixedKeysError
 
     settings = home(lake=True).ensure()
     try:
         with console.status("building…") as status:
             result = build_all(settings, full=full, force=force, publish_files=not no_publish, gate=not no_gate,
-                               progress=lambda m: status.update(m))
-    except (BuildLockedError, SqlFileError, ConstraintError, PublishError) as exc:
+                               progress=lambda m: status.update(m), verify=verify)
+    except (BuildLockedError, SqlFileError, ConstraintError, PublishError, LakeIntegrityError,
+            MixedKeysError) as exc:
         fail(str(exc))
     if status_format(fmt, as_json) == "json":
         print_json(result.summary())
@@ -73,10 +77,17 @@ def check(
 ) -> None:
     """Run the quality gate on demand: on the unpublished build if there is one, else on the published files."""
     from warehouse.build import candidates
-    from warehouse.publish import published_set
+    from warehouse.publish import PublishedIntegrityError, published_set, verify_published
     from warehouse.quality.gate import run_gate
+    from warehouse.staging import LakeIntegrityError, _lake_partitions, verify_files
+    from transforms.canonical import TABLES
 
     settings = home().ensure()
+    try:  # integrity first, always: every lake file and every published file against its recorded digest
+        verify_files(settings.lake, sorted(p for t in TABLES for p in _lake_partitions(settings.lake, t)))
+        verify_published(settings)
+    except (LakeIntegrityError, PublishedIntegrityError) as exc:
+        fail(str(exc))
     files = {a: b.candidate for a, b in (candidates(settings) or published_set(settings)).items()}
     if not files:
         fail("nothing to check: run `ibet build` first", Exit.NOT_FOUND)

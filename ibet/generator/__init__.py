@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -46,6 +47,11 @@ def generate(out: Path, start: dt.date, days: int, rows_per_day: int, seed: int,
             day = Day(date, d, rows_per_day, np.random.default_rng([seed, i + 1, d]), pool, dirty_rate)
             truth = WRITERS[code](day, out / code)
             files.append(truth)
+            # the file arrives the morning after its extract date (02:00-09:00 UTC, each agency its own habits)
+            arrives = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(2), dt.timezone.utc) + dt.timedelta(
+                minutes=int(np.random.default_rng([seed, i + 1, d, 7]).integers(0, 420)))
+            os.utime(out / code / truth["file"], (arrives.timestamp(), arrives.timestamp()))
+            truth["arrives_at"] = arrives.isoformat()
             if progress:
                 progress(f"{code}/{truth['file']}")
         (out / "program").mkdir(parents=True, exist_ok=True)

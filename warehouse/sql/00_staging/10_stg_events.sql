@@ -3,11 +3,13 @@
 -- ICE sends a case again every day it is touched: the latest extract of an event_uid wins,
 -- and the caveat of that latest version decides visibility (a case re-marked ORCON
 -- disappears everywhere, its older REL_IBET version is not shown instead).
--- received_at is when the file carrying that version first reached the warehouse.
+-- received_at is when the agency's file carrying that record first arrived (its arrival in
+-- the inbox, kept across corrected re-sends); lakes written before it was recorded fall back
+-- to when the file was first ingested.
 CREATE OR REPLACE TEMP VIEW stg_events AS
 SELECT * EXCLUDE (version_rank)
 FROM (
-    SELECT e.*, m.first_ingested_at AS received_at,
+    SELECT e.* REPLACE (coalesce(e.received_at, m.first_ingested_at) AS received_at),
            row_number() OVER (PARTITION BY e.event_uid ORDER BY e.extract_date DESC, e.source_row DESC) AS version_rank,
            count(*) OVER (PARTITION BY e.event_uid) AS versions
     FROM staged.stg_events AS e
