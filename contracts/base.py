@@ -25,6 +25,22 @@ SENSITIVE = (IDENTIFIER, QUASI, FREE_TEXT)
 
 IANA_ZONES = sorted(zoneinfo.available_timezones())
 ALPHA3 = r"^[A-Z]{3}$"
+#: Every operational text column has a shape: these keep a narrative, a name with a date, or a
+#: document number out of columns that carry codes and place names.
+#: An identifier or reference code: upper-case letters, digits and dashes, 1 to 32 characters.
+CODE = r"^[A-Z0-9][A-Z0-9-]{0,31}$"
+#: A place or unit name: letters (accented too), dots, apostrophes, dashes; at most 4 words, 40 characters.
+PLACE_NAME = r"^(?:[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ.'-]*)(?: [A-Za-zÀ-ÿ][A-Za-zÀ-ÿ.'-]*){0,3}$"
+#: Text that looks like a person's data wherever it sits: a date (of birth), a document or A-number, a
+#: narrative of six words or more. The quarantine never keeps such a value, and the quality gate blocks
+#: it in any operational column of a published fact or mart.
+PERSONAL_TEXT = (r"\b(19|20)\d\d-\d\d-\d\d\b|\b\d\d[/.]\d\d[/.](19|20)\d\d\b"
+                 r"|\b[A-Z]{2}\d{6,9}\b|\b[A-Za-z]{2}[ -]\d{6}\b|\b[Aa]-?\d{8,9}\b|^\S+(\s+\S+){5,}")
+#: A failing code is kept in the quarantine (it helps the agency) only when it looks like a code.
+CODE_LIKE = r"^[A-Za-z0-9_./-]{1,32}$"
+#: A vessel name: letters, digits and a little punctuation; at most 5 words.
+VESSEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9.'&-]*(?: [A-Za-z0-9][A-Za-z0-9.'&-]*){0,4}$"
+
 
 
 def _check(fn: Callable[[pl.Expr], pl.Expr], name: str, error: str) -> pa.Check:
@@ -37,78 +53,136 @@ def _check(fn: Callable[[pl.Expr], pl.Expr], name: str, error: str) -> pa.Check:
     return pa.Check(run, name=name, error=error)
 
 
-def parses_datetime(fmt: str) -> pa.Check:
-    return _check(lambda c: c.str.strptime(pl.Datetime, fmt, strict=False).is_not_null(),
-                  "parses_datetime", f"not a date-time in format {fmt}")
+def max_length(n: int) -> pa.Check:
+    return _check(lambda c: c.str.len_chars() <= n, "max_length", f"longer than {n} characters")
 
 
-def parses_date(fmt: str, lo: str = "1900-01-01", hi: str = "2100-12-31") -> pa.Check:
+@dataclass(frozen=True)
+class Parse:
+    """How a text column is read: one polars expression that gives the typed value, or null.
+
+    The contract's check is "null, or parses (and is in range)", and after validation the
+    valid rows carry the parsed value, so the transforms use exactly the value the contract
+    accepted and never parse text a second time with another engine's rules.
+    """
+
+    name: str
+    dtype: object
+    parse: Callable[[pl.Expr], pl.Expr]
+    error: str
+    valid: Callable[[pl.Expr], pl.Expr] = lambda v: v.is_not_null()  # noqa: E731
+
+    @property
+    def check(self) -> pa.Check:
+        return _check(lambda c: self.valid(self.parse(c)), self.name, self.error)
+
+
+def parses_datetime(fmt: str) -> Parse:
+    """A local wall time (no zone) in ``fmt``."""
+    return Parse("parses_datetime", pl.Datetime("us"), lambda c: c.str.strptime(pl.Datetime("us"), fmt, strict=False),
+                 f"not a date-time in format {fmt}")
+
+
+def parses_date(fmt: str, lo: str = "1900-01-01", hi: str = "2100-12-31") -> Parse:
     import datetime as dt
 
     a, b = dt.date.fromisoformat(lo), dt.date.fromisoformat(hi)
-    return _check(lambda c: c.str.strptime(pl.Date, fmt, strict=False).is_between(a, b),
-                  "parses_date", f"not a date in format {fmt} between {lo} and {hi}")
+    return Parse("parses_date", pl.Date, lambda c: c.str.strptime(pl.Date, fmt, strict=False),
+                 f"not a date in format {fmt} between {lo} and {hi}", lambda v: v.is_between(a, b))
 
 
-def number_between(lo: float, hi: float) -> pa.Check:
-    return _check(lambda c: c.cast(pl.Float64, strict=False).is_between(lo, hi),
-                  "number_between", f"not a number between {lo} and {hi}")
+def number_between(lo: float, hi: float) -> Parse:
+    return Parse("number_between", pl.Float64, lambda c: c.cast(pl.Float64, strict=False),
+                 f"not a number between {lo} and {hi}", lambda v: v.is_between(lo, hi))
 
 
-def whole_number_between(lo: int, hi: int) -> pa.Check:
-    return _check(lambda c: c.cast(pl.Int64, strict=False).is_between(lo, hi),
-                  "whole_number_between", f"not a whole number between {lo} and {hi}")
+def whole_number_between(lo: int, hi: int) -> Parse:
+    return Parse("whole_number_between", pl.Int64, lambda c: c.cast(pl.Int64, strict=False),
+                 f"not a whole number between {lo} and {hi}", lambda v: v.is_between(lo, hi))
 
 
-def iso8601_with_offset() -> pa.Check:
-    return _check(lambda c: c.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%z", strict=False).is_not_null(),
-                  "iso8601_with_offset", "not an ISO 8601 date-time with a UTC offset")
+def iso8601_with_offset() -> Parse:
+    return Parse("iso8601_with_offset", pl.Datetime("us", "UTC"),
+                 lambda c: c.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%z", strict=False),
+                 "not an ISO 8601 date-time with a UTC offset")
 
 
-def dms(hemispheres: str, max_degrees: int) -> pa.Check:
-    """Degrees-minutes-seconds like ``48°59'30"N`` within range."""
-    pattern = rf"^(\d{{1,3}})°(\d{{1,2}})'(\d{{1,2}}(?:\.\d+)?)\"[{hemispheres}]$"
-
-    def ok(c: pl.Expr) -> pl.Expr:
-        deg = c.str.extract(pattern, 1).cast(pl.Int64, strict=False)
-        mins = c.str.extract(pattern, 2).cast(pl.Int64, strict=False)
-        secs = c.str.extract(pattern, 3).cast(pl.Float64, strict=False)
-        return (deg + mins / 60 + secs / 3600 <= max_degrees) & (mins < 60) & (secs < 60)
-
-    return _check(ok, "dms_coordinate", f"not a D°M'S\" coordinate ({hemispheres}) within {max_degrees} degrees")
+def dtg_zulu() -> Parse:
+    """A military date-time group ``ddhhmmZ MON yy`` (UTC)."""
+    return Parse("dtg", pl.Datetime("us", "UTC"),
+                 lambda c: c.str.strptime(pl.Datetime("us", "UTC"), "%d%H%MZ %b %y", strict=False),
+                 "not a date-time group ddhhmmZ MON yy")
 
 
-def degrees_decimal_minutes(hemispheres: str, max_degrees: int) -> pa.Check:
-    """Degrees and decimal minutes like ``48 22.5N`` within range."""
-    pattern = rf"^(\d{{1,3}}) (\d{{1,2}}(?:\.\d+)?)([{hemispheres}])$"
+def _signed(c: pl.Expr, degrees: pl.Expr, hemisphere_group: int, pattern: str, negative: str) -> pl.Expr:
+    return pl.when(c.str.extract(pattern, hemisphere_group) == negative).then(-degrees).otherwise(degrees)
 
-    def ok(c: pl.Expr) -> pl.Expr:
-        deg = c.str.extract(pattern, 1).cast(pl.Int64, strict=False)
+
+def dms(hemispheres: str, max_degrees: int) -> Parse:
+    """Degrees-minutes-seconds like ``48°59'30"N``, to signed decimal degrees within range."""
+    pattern = rf"^(\d{{1,3}})°(\d{{1,2}})'(\d{{1,2}}(?:\.\d+)?)\"([{hemispheres}])$"
+    negative = "S" if "S" in hemispheres else "W"
+
+    def parse(c: pl.Expr) -> pl.Expr:
+        deg = c.str.extract(pattern, 1).cast(pl.Float64, strict=False)
         mins = c.str.extract(pattern, 2).cast(pl.Float64, strict=False)
-        return (deg + mins / 60 <= max_degrees) & (mins < 60)
+        secs = c.str.extract(pattern, 3).cast(pl.Float64, strict=False)
+        ok = (mins < 60) & (secs < 60)
+        value = pl.when(ok).then(deg + mins / 60 + secs / 3600)
+        return _signed(c, value, 4, pattern, negative)
 
-    return _check(ok, "ddm_coordinate", f"not a degrees-decimal-minutes coordinate within {max_degrees} degrees")
+    return Parse("dms_coordinate", pl.Float64, parse,
+                 f"not a D°M'S\" coordinate ({hemispheres}) within {max_degrees} degrees",
+                 lambda v: v.abs() <= max_degrees)
+
+
+def degrees_decimal_minutes(hemispheres: str, max_degrees: int) -> Parse:
+    """Degrees and decimal minutes like ``48 22.5N``, to signed decimal degrees within range."""
+    pattern = rf"^(\d{{1,3}}) (\d{{1,2}}(?:\.\d+)?)([{hemispheres}])$"
+    negative = "S" if "S" in hemispheres else "W"
+
+    def parse(c: pl.Expr) -> pl.Expr:
+        deg = c.str.extract(pattern, 1).cast(pl.Float64, strict=False)
+        mins = c.str.extract(pattern, 2).cast(pl.Float64, strict=False)
+        return _signed(c, pl.when(mins < 60).then(deg + mins / 60), 3, pattern, negative)
+
+    return Parse("ddm_coordinate", pl.Float64, parse,
+                 f"not a degrees-decimal-minutes coordinate within {max_degrees} degrees",
+                 lambda v: v.abs() <= max_degrees)
+
+
+def boolean_words(true: tuple[str, ...], false: tuple[str, ...]) -> Parse:
+    """A yes/no code (``Y``/``N``, ``true``/``false``...) to a boolean."""
+    return Parse("boolean", pl.Boolean, lambda c: pl.when(c.is_in(list(true))).then(True)
+                 .when(c.is_in(list(false))).then(False),
+                 f"not one of {', '.join(true + false)}")
 
 
 def col(dtype: object, privacy: str, description: str, *, nullable: bool = True,
-        checks: list[pa.Check] | None = None, unique: bool = False, isin: list[str] | None = None,
+        checks: list[pa.Check | Parse] | None = None, unique: bool = False, isin: list[str] | None = None,
         regex: str | None = None, derived: str | None = None) -> pa.Column:
     """A contract column; ``privacy`` is mandatory and stored as column metadata.
 
     ``derived`` says what survives of a sensitive column (e.g. ``person_key``,
-    ``birth_year``); nothing else of it passes validation.
+    ``birth_year``); nothing else of it passes validation. A ``Parse`` among the checks
+    makes the column typed after validation (metadata ``parse``).
     """
     if privacy not in PRIVACY_CLASSES:
         raise ValueError(f"unknown privacy class {privacy!r}")
-    cks = list(checks or [])
+    parses = [c for c in checks or [] if isinstance(c, Parse)]
+    cks = [c.check if isinstance(c, Parse) else c for c in checks or []]
     if isin is not None:
         shown = ", ".join(isin) if len(isin) <= 12 else f"the {len(isin)} allowed values ({', '.join(isin[:4])}, ...)"
         cks.append(pa.Check.isin(isin, error=f"not one of {shown}"))
     if regex is not None:
         cks.append(pa.Check.str_matches(regex, error=f"does not match {regex}"))
-    meta = {"privacy": privacy}
+    meta: dict[str, object] = {"privacy": privacy}
     if derived:
         meta["derived"] = derived
+    if parses:
+        meta["parse"] = parses[0]
+    if isin is not None:
+        meta["enumerated"] = True
     return pa.Column(dtype, checks=cks, nullable=nullable, unique=unique, description=description,
                      metadata=meta, required=True)
 
@@ -135,6 +209,11 @@ def schema(name: str, columns: dict[str, pa.Column], description: str) -> pa.Dat
 def privacy_of(sch: pa.DataFrameSchema) -> dict[str, str]:
     """Column name -> privacy class (KeyError-free: a missing class shows as ``None``)."""
     return {n: (c.metadata or {}).get("privacy") for n, c in sch.columns.items()}
+
+
+def parsers(sch: pa.DataFrameSchema) -> dict[str, Parse]:
+    """Column name -> how it is parsed, for the columns that are (the others stay as they are)."""
+    return {n: c.metadata["parse"] for n, c in sch.columns.items() if isinstance((c.metadata or {}).get("parse"), Parse)}
 
 
 def describe_markdown(contract: Contract) -> str:

@@ -1,7 +1,7 @@
 """CBP (U.S. Border Patrol, northern sectors) ``CBP_NB_YYYYMMDD.csv`` (ICD: CBP)."""
 import polars as pl
 
-from contracts.base import (ALPHA3, FREE_TEXT, IDENTIFIER, OPERATIONAL, QUASI, Contract, col, dms,
+from contracts.base import (ALPHA3, CODE, FREE_TEXT, PLACE_NAME, max_length, IDENTIFIER, OPERATIONAL, QUASI, Contract, col, dms,
                             number_between, parses_date, parses_datetime, schema, whole_number_between)
 
 SECTORS = ["BLW", "SPW", "HVM", "GFN", "DTM", "BUN", "SWB", "HLT"]
@@ -11,12 +11,12 @@ DRUGS = ["COCAINE", "METH", "FENTANYL", "MARIJUANA"]
 S = pl.Utf8
 
 events = schema("cbp_events", {
-    "event_no": col(S, OPERATIONAL, "Event number, unique", nullable=False, unique=True),
+    "event_no": col(S, OPERATIONAL, "Event number, unique", nullable=False, unique=True, regex=CODE),
     "event_date": col(S, OPERATIONAL, "Local time of the sector station, MM/DD/YYYY hh:mm AM",
                       nullable=False, checks=[parses_datetime("%m/%d/%Y %I:%M %p")]),
     "tz": col(S, OPERATIONAL, "US zone abbreviation", nullable=False, isin=list(TZ_ABBREVIATIONS)),
     "sector": col(S, OPERATIONAL, "Border Patrol sector code", nullable=False, isin=SECTORS),
-    "station": col(S, OPERATIONAL, "Station name"),
+    "station": col(S, OPERATIONAL, "Station name", regex=PLACE_NAME, checks=[max_length(40)]),
     "lat_dms": col(S, OPERATIONAL, "Latitude D°M'S\"N", checks=[dms("NS", 90)]),
     "lon_dms": col(S, OPERATIONAL, "Longitude D°M'S\"W", checks=[dms("EW", 180)]),
     "event_type": col(S, OPERATIONAL, "APPREHENSION/SEIZURE/BOTH/GOTAWAY", nullable=False, isin=EVENT_TYPES),

@@ -4,12 +4,16 @@ import datetime as dt
 import pandera.polars as pa
 import polars as pl
 
-from contracts.base import (ALPHA3, FREE_TEXT, IDENTIFIER, OPERATIONAL, QUASI, Contract, _check, col,
+from contracts.base import (ALPHA3, CODE, FREE_TEXT, IDENTIFIER, OPERATIONAL, QUASI, Contract, _check, col,
                             number_between, schema, whole_number_between)
 from ibet.reference import region_codes
+from ibet.registry import PARTNERS
 
 S = pl.Utf8
 CATEGORIES = ["NARCOTICS", "WEAPONS", "HUMAN_SMUGGLING", "FINANCIAL", "NATSEC"]
+_PARTNERS = "|".join(code.upper() for code in PARTNERS)
+#: the partner agencies ICE names, comma-joined: only agency codes of the registry
+PARTNER_LIST = rf"^(?:(?:{_PARTNERS})(?:,(?:{_PARTNERS}))*)?$"
 
 
 def date_between(lo: dt.date, hi: dt.date) -> pa.Check:
@@ -17,7 +21,7 @@ def date_between(lo: dt.date, hi: dt.date) -> pa.Check:
 
 
 cases = schema("ice_cases", {
-    "case_number": col(S, OPERATIONAL, "HSI case number", nullable=False, unique=True),
+    "case_number": col(S, OPERATIONAL, "HSI case number", nullable=False, unique=True, regex=CODE),
     "opened_on": col(pl.Date, OPERATIONAL, "Date the case was opened", nullable=False,
                      checks=[date_between(dt.date(1990, 1, 1), dt.date(2100, 1, 1))]),
     "updated_at": col(pl.Datetime("us", "UTC"), OPERATIONAL, "Update time, UTC", nullable=False),
@@ -27,7 +31,8 @@ cases = schema("ice_cases", {
     "ibet_region": col(S, OPERATIONAL, "IBET region code", isin=region_codes()),
     "arrests": col(pl.Int64, OPERATIONAL, "Arrests", checks=[whole_number_between(0, 100000)]),
     "seized_usd": col(pl.Float64, OPERATIONAL, "Seized value, USD", checks=[number_between(0, 1e12)]),
-    "partner_agencies": col(S, OPERATIONAL, "Partner agencies, comma-joined by the reader"),
+    "partner_agencies": col(S, OPERATIONAL, "Partner agencies, comma-joined by the reader",
+                            regex=PARTNER_LIST),
     "summary": col(S, FREE_TEXT, "Case summary (dropped before the lake)"),
     "caveat": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=["REL_IBET", "REL_USA", "ORCON"]),
 }, "One row per case touched that day.")

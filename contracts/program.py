@@ -1,7 +1,8 @@
 """Program-level files in the ``program/`` inbox (ICD: Program data)."""
 import polars as pl
 
-from contracts.base import OPERATIONAL, Contract, _check, col, number_between, parses_date, schema, whole_number_between
+from contracts.base import (CODE, OPERATIONAL, max_length, Contract, _check, boolean_words, col, number_between, parses_date, schema,
+                            whole_number_between)
 from ibet.reference import region_codes
 
 S = pl.Utf8
@@ -22,11 +23,11 @@ finance = schema("program_finance", {
     "planned_spending": col(S, OPERATIONAL, "Planned spending", nullable=False, checks=[number_between(0, 1e12)]),
     "actual_spending": col(S, OPERATIONAL, "Actual spending", checks=[number_between(0, 1e12)]),
     "currency": col(S, OPERATIONAL, "CAD/USD", nullable=False, isin=["CAD", "USD"]),
-    "note": col(S, OPERATIONAL, "Program note as published (e.g. INSET allocation)"),
+    "note": col(S, OPERATIONAL, "Program note as published (e.g. INSET allocation)", checks=[max_length(200)]),
 }, "Planned and actual spending per agency for one fiscal year.")
 
 outreach = schema("program_outreach", {
-    "event_id": col(S, OPERATIONAL, "Outreach event id", nullable=False, unique=True),
+    "event_id": col(S, OPERATIONAL, "Outreach event id", nullable=False, unique=True, regex=CODE),
     "event_date": col(S, OPERATIONAL, "YYYY-MM-DD", nullable=False, checks=[parses_date("%Y-%m-%d")]),
     "region_code": col(S, OPERATIONAL, "IBET region", nullable=False, isin=region_codes()),
     "program": col(S, OPERATIONAL, "Outreach program", nullable=False,
@@ -36,11 +37,12 @@ outreach = schema("program_outreach", {
 }, "One row per outreach event.")
 
 radio_tests = schema("program_radio_tests", {
-    "test_id": col(S, OPERATIONAL, "Radio test id", nullable=False, unique=True),
+    "test_id": col(S, OPERATIONAL, "Radio test id", nullable=False, unique=True, regex=CODE),
     "test_date": col(S, OPERATIONAL, "YYYY-MM-DD", nullable=False, checks=[parses_date("%Y-%m-%d")]),
     "region_code": col(S, OPERATIONAL, "IBET region", nullable=False, isin=region_codes()),
     "agencies": col(S, OPERATIONAL, "Agencies taking part, ';'-separated", nullable=False, regex=AGENCY_LIST),
-    "success": col(S, OPERATIONAL, "Test passed", nullable=False, isin=["true", "false", "1", "0", "Y", "N"]),
+    "success": col(S, OPERATIONAL, "Test passed", nullable=False, isin=["true", "false", "1", "0", "Y", "N"],
+                   checks=[boolean_words(("true", "1", "Y"), ("false", "0", "N"))]),
 }, "One row per cross-border radio interoperability field test.")
 
 FINANCE = Contract("finance", {"rows": finance}, id_column="agency")

@@ -1,7 +1,7 @@
 """RCMP occurrence extract ``RCMP_IBET_OCC_YYYYMMDD.csv`` (ICD: RCMP)."""
 import polars as pl
 
-from contracts.base import (ALPHA3, FREE_TEXT, IANA_ZONES, IDENTIFIER, OPERATIONAL, QUASI, Contract,
+from contracts.base import (ALPHA3, CODE, FREE_TEXT, PLACE_NAME, max_length, IANA_ZONES, IDENTIFIER, OPERATIONAL, QUASI, Contract,
                             col, number_between, parses_date, parses_datetime, schema)
 
 OCCURRENCE_TYPES = ["DRUG", "FIREARM", "HUMAN_SMUGGLING", "TOBACCO", "CURRENCY", "NATSEC", "ILLEGAL_ENTRY", "OTHER"]
@@ -14,12 +14,13 @@ occurrences = schema("rcmp_occurrences", {
     "reported_local": col(S, OPERATIONAL, "Local wall time of the detachment", nullable=False,
                           checks=[parses_datetime("%Y-%m-%d %H:%M")]),
     "detachment_tz": col(S, OPERATIONAL, "IANA time zone of the detachment", nullable=False, isin=IANA_ZONES),
-    "detachment": col(S, OPERATIONAL, "Detachment name", nullable=False),
+    "detachment": col(S, OPERATIONAL, "Detachment name", nullable=False, regex=PLACE_NAME,
+                      checks=[max_length(40)]),
     "latitude": col(S, OPERATIONAL, "Decimal degrees", checks=[number_between(-90, 90)]),
     "longitude": col(S, OPERATIONAL, "Decimal degrees", checks=[number_between(-180, 180)]),
     "occurrence_type": col(S, OPERATIONAL, "Occurrence type code", nullable=False, isin=OCCURRENCE_TYPES),
     "intel_led": col(S, OPERATIONAL, "Y when the occurrence came from intelligence", nullable=False, isin=["Y", "N"]),
-    "joint_operation_id": col(S, OPERATIONAL, "Joint operation, e.g. JOP-PAC-0042"),
+    "joint_operation_id": col(S, OPERATIONAL, "Joint operation, e.g. JOP-PAC-0042", regex=CODE),
     "subject_surname": col(S, IDENTIFIER, "Subject surname", derived="person_key"),
     "subject_given_names": col(S, IDENTIFIER, "Subject given names", derived="person_key"),
     "subject_dob": col(S, IDENTIFIER, "Subject date of birth", derived="person_key, birth_year",

@@ -17,7 +17,7 @@ os.environ.setdefault("PANDERA_VALIDATION_DEPTH", "SCHEMA_AND_DATA")
 import pandera.polars as pa  # noqa: E402
 import polars as pl  # noqa: E402
 
-from contracts.base import OPERATIONAL, Contract, privacy_of  # noqa: E402
+from contracts.base import CODE_LIKE, OPERATIONAL, PERSONAL_TEXT, Contract, parsers, privacy_of  # noqa: E402
 from transforms.readers import PARENT, ROW, RejectedFile  # noqa: E402
 
 _CHECK_REASONS = {
@@ -38,6 +38,35 @@ class Validation:
     read: dict[str, int]
     loaded: dict[str, int]
     quarantined: dict[str, int]
+
+    def move_to_quarantine(self, contract: Contract, top_pos: list[int], reason: str) -> None:
+        """Quarantine valid top-level records (and their children) found bad after validation."""
+        top = contract.top
+        keep = pl.Series(top_pos, dtype=pl.Int64).implode()
+        moved = []
+        for level, df in self.valid.items():
+            hit = pl.col("_pos").is_in(keep) if level == top else pl.col(PARENT).is_in(keep)
+            gone = df.filter(hit)
+            ids = self.valid[top].select("_pos", pl.col(contract.id_column).alias("source_id"))
+            if level == top:
+                rec = gone.select(pl.col(ROW).alias("record"), pl.lit(None, pl.Int64).alias("parent_record"),
+                                  pl.col(contract.id_column).cast(pl.Utf8).alias("source_id"))
+            else:
+                parents = self.valid[top].select(pl.col("_pos").alias(PARENT), pl.col(ROW).alias("parent_record"))
+                rec = gone.join(parents, on=PARENT, how="left").join(
+                    ids.rename({"_pos": PARENT}), on=PARENT, how="left").select(
+                    pl.col(ROW).alias("record"), "parent_record", pl.col("source_id").cast(pl.Utf8))
+            moved.append(rec.select(pl.lit(level).alias("level"), "record", "parent_record", "source_id",
+                                    pl.lit(None, pl.Utf8).alias("columns"),
+                                    pl.lit("normalization" if level == top else "parent_quarantined").alias("checks"),
+                                    pl.lit(reason if level == top else f"{top} record quarantined").alias("reason"),
+                                    pl.lit(None, pl.Utf8).alias("operational_values")))
+            self.quarantined[level] += gone.height
+            self.loaded[level] -= gone.height
+        for level in self.valid:
+            hit = pl.col("_pos").is_in(keep) if level == top else pl.col(PARENT).is_in(keep)
+            self.valid[level] = self.valid[level].filter(~hit)
+        self.quarantine = pl.concat([self.quarantine, *moved], how="vertical_relaxed").cast(QUARANTINE_SCHEMA)
 
 
 def missing_columns(contract: Contract, levels: dict[str, pl.DataFrame]) -> list[str]:
@@ -60,14 +89,17 @@ def _failures(level: str, sch: pa.DataFrameSchema, df: pl.DataFrame) -> pl.DataF
         raise RejectedFile(f"{level}: column {first['column']} fails {first['check']} "
                            "(wrong type or structure for the whole file)")
     priv = privacy_of(sch)
-    operational = [c for c, p in priv.items() if p == OPERATIONAL]
+    # the failing value is kept only for a code from a fixed list (it helps the agency fix its feed and
+    # cannot be a person's data); a free-form or patterned value is never kept, whatever its class
+    operational = [c for c, p in priv.items() if p == OPERATIONAL and (sch.columns[c].metadata or {}).get("enumerated")]
     reason = pl.col("check").replace(_CHECK_REASONS)
     return fc.select(
         pl.col("index").cast(pl.Int64).alias("pos"),
         pl.col("column").cast(pl.Utf8),
         pl.col("check").cast(pl.Utf8),
         (pl.col("column") + ": " + reason).alias("reason"),
-        pl.when(pl.col("column").is_in(operational))
+        pl.when(pl.col("column").is_in(operational) & pl.col("failure_case").cast(pl.Utf8).str.contains(CODE_LIKE)
+                & ~pl.col("failure_case").cast(pl.Utf8).str.contains(PERSONAL_TEXT))
         .then(pl.col("failure_case").cast(pl.Utf8).str.slice(0, 64)).otherwise(None).alias("value"),
     )
 
@@ -121,7 +153,9 @@ def validate(contract: Contract, levels: dict[str, pl.DataFrame]) -> Validation:
     for level in contract.levels:
         df = levels[level].with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_pos"))
         bad = bad_pos[level].implode()
-        valid[level] = df.filter(~pl.col("_pos").is_in(bad))
+        # each value exactly as the contract read it: typed, parsed once, here
+        valid[level] = df.filter(~pl.col("_pos").is_in(bad)).with_columns(
+            spec.parse(pl.col(c)).alias(c) for c, spec in parsers(contract.levels[level]).items())
         read[level] = df.height
         quarantined[level] = bad_pos[level].len()
         loaded[level] = valid[level].height

@@ -27,7 +27,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from contracts.validate import validate
+from contracts.base import Contract
+from contracts.validate import Validation, validate
 from ibet import privacy
 from ibet.keys import fingerprint, load_key
 from ibet.lake import PART_FILE, lake_lock, partition_dir, read_json, write_json, write_parquet
@@ -35,7 +36,7 @@ from ibet.logs import get_logger
 from ibet.registry import Source, source_for
 from ibet.settings import Settings, get_settings
 from transforms.common import register_reference
-from transforms.readers import RejectedFile
+from transforms.readers import PARENT, ROW, RejectedFile
 
 
 @dataclass
@@ -119,6 +120,61 @@ def _with_received_at(events: pa.Table, previous: Path, arrival: dt.datetime) ->
     return events.set_column(i, "received_at", received)
 
 
+def _normalize(source: Source, secret: bytes, valid: dict[str, pl.DataFrame], ctx: dict[str, str]
+               ) -> dict[str, pa.Table]:
+    con = privacy.connect(secret)
+    try:
+        register_reference(con)
+        for lvl, df in valid.items():
+            con.register(f"v_{lvl}", df.to_arrow())
+        return source.transform().canonical(con, ctx)
+    finally:
+        con.close()
+
+
+def _subset(contract: Contract, valid: dict[str, pl.DataFrame], top_pos: list[int]) -> dict[str, pl.DataFrame]:
+    """The valid records of ``top_pos`` (top-level positions) and their children."""
+    keep = pl.Series(top_pos, dtype=pl.Int64).implode()
+    out = {contract.top: valid[contract.top].filter(pl.col("_pos").is_in(keep))}
+    for lvl, df in valid.items():
+        if lvl != contract.top:
+            out[lvl] = df.filter(pl.col(PARENT).is_in(keep))
+    return out
+
+
+def _normalize_or_isolate(source: Source, secret: bytes, val: Validation, ctx: dict[str, str]) -> dict[str, pa.Table]:
+    """Normalize the valid records; when that fails, find the records it fails on (by halving), quarantine
+    them with a safe reason, and normalize the rest. A failure no record explains rejects the file."""
+    try:
+        return _normalize(source, secret, val.valid, ctx)
+    except (RejectedFile, OSError):
+        raise
+    except Exception as first:  # noqa: BLE001 - pinned to records below, or the file is rejected
+        error = type(first).__name__
+    contract = source.contract().CONTRACT
+    top = contract.top
+
+    def failing(positions: list[int]) -> list[int]:
+        try:
+            _normalize(source, secret, _subset(contract, val.valid, positions), ctx)
+            return []
+        except (RejectedFile, OSError):
+            raise
+        except Exception:  # noqa: BLE001
+            if len(positions) == 1:
+                return positions
+            half = len(positions) // 2
+            return failing(positions[:half]) + failing(positions[half:])
+
+    everything = val.valid[top]["_pos"].to_list()
+    bad = failing(everything)
+    if not bad or len(bad) * 2 > len(everything):
+        raise RejectedFile(f"records could not be normalized ({error}), and not by a few records: the file as a "
+                           "whole is at fault")
+    val.move_to_quarantine(contract, bad, f"record could not be normalized ({error})")
+    return _normalize(source, secret, val.valid, ctx)
+
+
 def ingest_file(agency: str, path: str | Path, settings: Settings | None = None, key: bytes | None = None
                 ) -> IngestResult:
     """Ingest ``path`` as ``agency``'s extract; never raises for a bad file (status ``rejected``)."""
@@ -149,15 +205,8 @@ def ingest_file(agency: str, path: str | Path, settings: Settings | None = None,
         val = validate(source.contract().CONTRACT, levels)
         del levels
         stage = "normalizing"
-        con = privacy.connect(secret)
-        try:
-            register_reference(con)
-            for lvl, df in val.valid.items():
-                con.register(f"v_{lvl}", df.to_arrow())
-            ctx = {"source_file": path.name, "source_checksum": checksum, "agency": agency}
-            tables = source.transform().canonical(con, ctx)
-        finally:
-            con.close()
+        ctx = {"source_file": path.name, "source_checksum": checksum, "agency": agency}
+        tables = _normalize_or_isolate(source, secret, val, ctx)
     except RejectedFile as rej:
         return reject(rej.reason)
     except OSError:

@@ -134,7 +134,7 @@ def test_a_column_of_the_wrong_type_rejects_the_whole_file_naming_it():
                                      "(wrong type or structure for the whole file)")
 
 
-def test_quarantine_lists_failures_in_column_order_cuts_long_codes_and_keeps_record_order():
+def test_quarantine_lists_failures_in_column_order_keeps_only_code_like_values_in_record_order():
     from contracts.rcmp import CONTRACT
     from contracts.validate import validate
 
@@ -146,7 +146,7 @@ def test_quarantine_lists_failures_in_column_order_cuts_long_codes_and_keeps_rec
     v = validate(CONTRACT, {"occurrences": df})
     q = v.quarantine.to_dicts()
     assert [r["record"] for r in q] == [1, 3, 4]  # in file order
-    assert q[0]["operational_values"] == "occurrence_type=" + "X" * 64
+    assert q[0]["operational_values"] == ""  # 100 characters: not a code, not kept
     assert q[1]["columns"] == "detachment_tz;occurrence_type;intel_led;seizure_unit;caveat"
     assert q[1]["checks"].count(";") == 4 and q[1]["reason"].startswith("detachment_tz: not one of")
 
@@ -159,7 +159,7 @@ def test_children_of_a_quarantined_record_follow_it_in_record_order():
     from transforms.readers import PARENT, ROW
 
     cases = pl.DataFrame({
-        "case_number": ["C1", "C2", "C3"], "opened_on": [dt.date(2026, 1, 1)] * 3,
+        "case_number": ["HSI-1", "HSI-2", "HSI-3"], "opened_on": [dt.date(2026, 1, 1)] * 3,
         "updated_at": [dt.datetime(2026, 11, 3, tzinfo=dt.timezone.utc)] * 3, "category": ["NARCOTICS", "BAD", "BAD"],
         "status": ["OPEN"] * 3, "best_team": [True] * 3, "ibet_region": [None] * 3, "arrests": [0] * 3,
         "seized_usd": [0.0] * 3, "partner_agencies": [""] * 3, "summary": [None] * 3, "caveat": ["REL_IBET"] * 3,

@@ -26,6 +26,9 @@ DEFECTS = {
                            "FROM fact_seizures LIMIT 1", "usa/integrity"),
     "REL_USA row in can": ("can", "UPDATE fact_events SET caveat = 'REL_USA' WHERE event_uid = "
                                   "(SELECT min(event_uid) FROM fact_events)", "can/caveats"),
+    "narrative in an operational column": ("ibet", "UPDATE fact_events SET reporting_unit = 'Patrol observed a person "
+                                                   "near Blaine at night' WHERE event_uid = (SELECT min(event_uid) "
+                                                   "FROM fact_events)", "ibet/values"),
     "count of 3 in evaluator": ("evaluator", "UPDATE mart_indicators SET value = 3, basis_count = 3, suppressed = "
                                              "FALSE WHERE indicator = 'events_reported' AND agency_code = 'ALL' AND "
                                              "region_code = 'ALL'", "evaluator/suppression"),

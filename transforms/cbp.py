@@ -12,17 +12,6 @@ from transforms.canonical import LB_TO_KG
 from transforms.common import empty, finalize, source_columns, with_region
 from transforms.readers import read_delimited
 
-_DMS = r"""'^(\d+)°(\d+)''([\d.]+)"([NSEW])$'"""
-
-
-
-def _degrees(col: str, negative: str) -> str:
-    """D°M'S" with hemisphere -> signed decimal degrees."""
-    part = lambda i: f"CAST(regexp_extract({col}, {_DMS}, {i}) AS DOUBLE)"  # noqa: E731
-    return (f"CASE WHEN {col} IS NULL THEN NULL ELSE CASE WHEN right({col}, 1) = '{negative}' THEN -1 ELSE 1 END"
-            f" * ({part(1)} + {part(2)} / 60 + {part(3)} / 3600) END")
-
-
 def _tz_offset(col: str) -> str:
     cases = " ".join(f"WHEN '{k}' THEN {v}" for k, v in TZ_ABBREVIATIONS.items())
     return f"CASE {col} {cases} END"
@@ -35,12 +24,11 @@ def read(path: Path) -> dict[str, pl.DataFrame]:
 def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
     base = with_region(f"""
         SELECT *, event_no AS source_id,
-          timezone('UTC', strptime(event_date, '%m/%d/%Y %I:%M %p') - to_hours({_tz_offset('tz')})) AS occurred_at,
-          {_degrees('lat_dms', 'S')} AS latitude, {_degrees('lon_dms', 'W')} AS longitude,
+          timezone('UTC', event_date - to_hours({_tz_offset('tz')})) AS occurred_at,
+          lat_dms AS latitude, lon_dms AS longitude,
           station AS reporting_unit, NULL::VARCHAR AS reported_region,
-          coalesce(CAST(persons_apprehended AS INTEGER), 0) AS n_persons,
-          CAST(drug_lbs AS DOUBLE) AS lbs, CAST(currency_usd AS DOUBLE) AS usd,
-          CAST(firearms_count AS INTEGER) AS guns
+          coalesce(persons_apprehended, 0) AS n_persons, drug_lbs AS lbs, currency_usd AS usd,
+          firearms_count AS guns
         FROM v_events""", "cbp", unit_cols=("reporting_unit", "sector"))
     con.execute(f"CREATE OR REPLACE TEMP VIEW ev AS {base}")
     events = finalize(con, "events", f"""
@@ -61,11 +49,11 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
     subjects = finalize(con, "subjects", """
         SELECT 'cbp:' || source_id AS event_uid, 1 AS subject_seq, 'SUBJECT' AS role,
           ibet_person(ibet_surname_last_first(subject_name), ibet_given_last_first(subject_name),
-                      strptime(dob, '%m/%d/%Y')) AS person_key,
+                      dob) AS person_key,
           ibet_document(passport_country, passport_no) AS document_key,
           CASE WHEN passport_no IS NOT NULL THEN 'PASSPORT' END AS document_type,
           passport_country AS document_issuer, ibet_hmac('ANUMBER', ibet_norm(a_number)) AS anumber_key,
-          year(strptime(dob, '%m/%d/%Y')) AS birth_year, NULL AS sex, nationality, release AS caveat,
+          year(dob) AS birth_year, NULL AS sex, nationality, release AS caveat,
           ibet_mixed_script(subject_name) AS name_mixed_script, _pos
         FROM ev WHERE event_type <> 'GOTAWAY'
           AND (subject_name IS NOT NULL OR dob IS NOT NULL OR a_number IS NOT NULL OR passport_no IS NOT NULL)""",

@@ -51,7 +51,7 @@ def read(path: Path) -> dict[str, pl.DataFrame]:
 def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
     base = with_region(f"""
         SELECT e.*, e.event_ref AS source_id,
-          strptime(e.occurred_at, '%Y-%m-%dT%H:%M:%S%z') AS occurred_ts,
+          e.occurred_at AS occurred_ts,
           e.lat AS latitude, e.lon AS longitude, e.office_code AS reporting_unit, NULL::VARCHAR AS reported_region,
           g.first_commodity, coalesce(p.n, 0) AS n_persons
         FROM v_events e
@@ -72,9 +72,9 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
         FROM ev""", "_pos")
     subjects = finalize(con, "subjects", """
         SELECT 'cbsa:' || e.event_ref AS event_uid, p._row AS subject_seq, 'SUBJECT' AS role,
-          ibet_person(p.family_name, p.given_name, strptime(p.birth_date, '%d/%m/%Y')) AS person_key,
+          ibet_person(p.family_name, p.given_name, p.birth_date) AS person_key,
           ibet_document(p.doc_issuer, p.doc_number) AS document_key, p.doc_type AS document_type,
-          p.doc_issuer AS document_issuer, NULL AS anumber_key, year(strptime(p.birth_date, '%d/%m/%Y')) AS birth_year,
+          p.doc_issuer AS document_issuer, NULL AS anumber_key, year(p.birth_date) AS birth_year,
           p.sex, p.nationality, e.caveat, ibet_mixed_script(concat_ws(' ', p.family_name, p.given_name))
             AS name_mixed_script, e._pos, p._row
         FROM v_persons p JOIN v_events e ON p._parent = e._pos""", "_pos, _row")

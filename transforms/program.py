@@ -20,23 +20,21 @@ def reader(contract_columns: list[str]):  # noqa: ANN201 - returns the module-le
 
 def finance(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
     return {"finance": finalize(con, "finance", f"""
-        SELECT agency AS agency_code, CAST(planned_spending AS DOUBLE) AS planned_spending,
-          CAST(actual_spending AS DOUBLE) AS actual_spending, currency, note, {source_columns(ctx)}, _pos
+        SELECT agency AS agency_code, planned_spending, actual_spending, currency, note, {source_columns(ctx)}, _pos
         FROM v_rows""", "_pos")}
 
 
 def outreach(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
     return {"outreach": finalize(con, "outreach", f"""
-        SELECT event_id, CAST(event_date AS DATE) AS event_date, region_code, program,
-          CAST(attendees AS INTEGER) AS attendees, CAST(tips_received AS INTEGER) AS tips_received,
+        SELECT event_id, event_date, region_code, program, attendees, tips_received,
           {source_columns(ctx)}, _pos
         FROM v_rows""", "_pos")}
 
 
 def radio_tests(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
     return {"radio_tests": finalize(con, "radio_tests", f"""
-        SELECT test_id, CAST(test_date AS DATE) AS test_date, region_code, agencies,
+        SELECT test_id, test_date, region_code, agencies,
           len(string_split(replace(agencies, ',', ';'), ';')) AS agency_count,
           (regexp_matches(agencies, 'rcmp|cbsa') AND regexp_matches(agencies, 'cbp|ice|uscg')) AS cross_border,
-          success IN ('true', '1', 'Y') AS success, {source_columns(ctx)}, _pos
+          success, {source_columns(ctx)}, _pos
         FROM v_rows""", "_pos")}

@@ -19,11 +19,10 @@ def read(path: Path) -> dict[str, pl.DataFrame]:
 def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
     base = with_region("""
         SELECT *, occurrence_id AS source_id,
-          timezone(detachment_tz, strptime(reported_local, '%Y-%m-%d %H:%M')) AS occurred_at,
+          timezone(detachment_tz, reported_local) AS occurred_at,
           detachment AS reporting_unit, NULL::VARCHAR AS reported_region,
           (subject_surname IS NOT NULL OR subject_dob IS NOT NULL) AS has_subject
-        FROM (SELECT * EXCLUDE (latitude, longitude), TRY_CAST(latitude AS DOUBLE) AS latitude,
-                     TRY_CAST(longitude AS DOUBLE) AS longitude FROM v_occurrences)""", "rcmp")
+        FROM v_occurrences""", "rcmp")
     con.execute(f"CREATE OR REPLACE TEMP VIEW occ AS {base}")
     events = finalize(con, "events", f"""
         SELECT 'rcmp:' || source_id AS event_uid, source_id, occurred_at, CAST(occurred_at AS DATE) AS event_date,
@@ -39,9 +38,9 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
         FROM occ""", "_pos")
     subjects = finalize(con, "subjects", """
         SELECT 'rcmp:' || source_id AS event_uid, 1 AS subject_seq, 'SUBJECT' AS role,
-          ibet_person(subject_surname, subject_given_names, strptime(subject_dob, '%Y-%m-%d')) AS person_key,
+          ibet_person(subject_surname, subject_given_names, subject_dob) AS person_key,
           NULL AS document_key, NULL AS document_type, NULL AS document_issuer, NULL AS anumber_key,
-          year(strptime(subject_dob, '%Y-%m-%d')) AS birth_year, subject_gender AS sex,
+          year(subject_dob) AS birth_year, subject_gender AS sex,
           subject_citizenship AS nationality, caveat,
           ibet_mixed_script(concat_ws(' ', subject_surname, subject_given_names)) AS name_mixed_script, _pos
         FROM occ WHERE has_subject""", "_pos")
@@ -51,7 +50,7 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
           CASE seizure_unit WHEN 'kg' THEN q WHEN 'g' THEN q / 1000 END AS quantity_kg,
           CASE WHEN seizure_unit = 'units' THEN q END AS quantity_units,
           CASE WHEN seizure_unit = 'CAD' THEN coalesce(v, q) ELSE v END AS value, 'CAD' AS currency, caveat, _pos
-        FROM (SELECT *, CAST(seizure_quantity AS DOUBLE) AS q, CAST(seizure_value_cad AS DOUBLE) AS v FROM occ)
+        FROM (SELECT *, seizure_quantity AS q, seizure_value_cad AS v FROM occ)
         WHERE seizure_commodity IS NOT NULL""", "_pos")
     conveyances = finalize(con, "conveyances", """
         SELECT 'rcmp:' || source_id AS event_uid, 'ROAD' AS mode,

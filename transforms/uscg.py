@@ -18,7 +18,6 @@ FIELDS = {
     "outcome": "Outcome", "shiprider": "ShipRider", "narrative": "Narrative", "caveat": "Caveat",
 }
 SEIZURE_FIELDS = {"commodity": "@commodity", "kg": "@kg", "value_usd": "@value_usd"}
-_DDM = r"'^(\d+) ([\d.]+)([NSEW])$'"
 
 
 def read(path: Path) -> dict[str, pl.DataFrame]:
@@ -28,25 +27,11 @@ def read(path: Path) -> dict[str, pl.DataFrame]:
     return {"interdictions": recs, "seizures": kids}
 
 
-def _degrees(col: str, negative: str) -> str:
-    return (f"CASE WHEN {col} IS NULL THEN NULL ELSE CASE WHEN right({col}, 1) = '{negative}' THEN -1 ELSE 1 END * "
-            f"(CAST(regexp_extract({col}, {_DDM}, 1) AS DOUBLE) + CAST(regexp_extract({col}, {_DDM}, 2) AS DOUBLE) / 60)"
-            " END")
-
-
-# ddhhmmZ MON yy -> UTC timestamp
-_DTG_TS = ("timezone('UTC', make_timestamp(2000 + CAST(right(dtg, 2) AS INTEGER), "
-           "CAST((instr('JANFEBMARAPRMAYJUNJULAUGSEPOCTNOVDEC', substr(dtg, 9, 3)) + 2) / 3 AS INTEGER), "
-           "CAST(substr(dtg, 1, 2) AS INTEGER), CAST(substr(dtg, 3, 2) AS INTEGER), "
-           "CAST(substr(dtg, 5, 2) AS INTEGER), 0))")
-
-
 def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
     base = with_region(f"""
-        SELECT i.*, i.id AS source_id, {_DTG_TS} AS occurred_ts,
-          {_degrees('i.lat', 'S')} AS latitude, {_degrees('i.lon', 'W')} AS longitude,
+        SELECT i.*, i.id AS source_id, i.dtg AS occurred_ts, i.lat AS latitude, i.lon AS longitude,
           i.district AS reporting_unit, NULL::VARCHAR AS reported_region, s.first_commodity,
-          coalesce(CAST(i.persons_aboard AS INTEGER), 0) AS n_aboard
+          coalesce(i.persons_aboard, 0) AS n_aboard
         FROM v_interdictions i
         LEFT JOIN (SELECT _parent, arg_min(commodity, _row) AS first_commodity FROM v_seizures GROUP BY _parent) s
           ON s._parent = i._pos""", "uscg")
@@ -57,22 +42,22 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
           CASE WHEN first_commodity IS NOT NULL THEN {commodity_category('first_commodity')}
                WHEN outcome = 'ARREST' THEN 'ILLEGAL_ENTRY' ELSE 'OTHER' END AS category,
           outcome AS action, outcome IN ('SEIZURE', 'ARREST') AS is_interdiction, NULL AS intel_led,
-          NULL AS joint_operation_id, coalesce(shiprider = 'true', FALSE) AS is_joint, reporting_unit,
+          NULL AS joint_operation_id, coalesce(shiprider, FALSE) AS is_joint, reporting_unit,
           n_aboard AS persons_count, CASE WHEN outcome = 'ARREST' THEN n_aboard ELSE 0 END AS arrests,
           NULL AS status, caveat, {source_columns(ctx)}, _row AS source_row, _pos
         FROM it""", "_pos")
     subjects = finalize(con, "subjects", """
         SELECT 'uscg:' || id AS event_uid, 1 AS subject_seq, 'MASTER' AS role,
-          ibet_person(ibet_surname(master_name), ibet_given(master_name), strptime(master_dob, '%Y-%m-%d'))
+          ibet_person(ibet_surname(master_name), ibet_given(master_name), master_dob)
             AS person_key,
           NULL AS document_key, NULL AS document_type, NULL AS document_issuer, NULL AS anumber_key,
-          year(strptime(master_dob, '%Y-%m-%d')) AS birth_year, NULL AS sex, master_nationality AS nationality,
+          year(master_dob) AS birth_year, NULL AS sex, master_nationality AS nationality,
           caveat, ibet_mixed_script(master_name) AS name_mixed_script, _pos
         FROM v_interdictions WHERE master_name IS NOT NULL OR master_dob IS NOT NULL""", "_pos")
     seizures = finalize(con, "seizures", f"""
         SELECT 'uscg:' || i.id AS event_uid, s._row AS seizure_seq, s.commodity,
-          {commodity_category('s.commodity')} AS category, CAST(s.kg AS DOUBLE) AS quantity_kg,
-          NULL AS quantity_units, CAST(s.value_usd AS DOUBLE) AS value, 'USD' AS currency, i.caveat, i._pos, s._row
+          {commodity_category('s.commodity')} AS category, s.kg AS quantity_kg,
+          NULL AS quantity_units, s.value_usd AS value, 'USD' AS currency, i.caveat, i._pos, s._row
         FROM v_seizures s JOIN v_interdictions i ON s._parent = i._pos""", "_pos, _row")
     conveyances = finalize(con, "conveyances", """
         SELECT 'uscg:' || id AS event_uid, 'MARINE' AS mode, NULL AS plate_key, NULL AS plate_jurisdiction,

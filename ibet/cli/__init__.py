@@ -15,8 +15,9 @@ import typer
 from ibet.cli import airflow_cmds, home_cmds, ingest_cmds, report_cmds, warehouse_cmds
 from ibet.cli.common import CONTEXT, EXIT_HELP, err, state
 
+# No pretty tracebacks: they print local variables, and a local variable can hold a record's value.
 app = typer.Typer(help="IBET shared intelligence warehouse.", no_args_is_help=True, add_completion=True,
-                  context_settings=CONTEXT, epilog=EXIT_HELP)
+                  context_settings=CONTEXT, epilog=EXIT_HELP, pretty_exceptions_enable=False)
 
 
 def _version(value: bool) -> None:
@@ -65,4 +66,35 @@ for command in (warehouse_cmds.build, warehouse_cmds.check, warehouse_cmds.sql, 
 app.add_typer(report_cmds.report_app, name="report")
 app.add_typer(airflow_cmds.airflow_app, name="airflow")
 
-__all__ = ["app"]
+def main() -> None:
+    """The ``ibet`` command: an unexpected error is one line naming its class, never a traceback or a
+    message (either may quote a value); the code lines of the traceback go to the log."""
+    import logging
+    import sys
+    import traceback
+
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:  # noqa: BLE001
+        where = "".join(traceback.format_tb(exc.__traceback__))
+        logger = logging.getLogger("ibet")
+        try:
+            from ibet.logs import get_logger
+            from ibet.settings import get_settings
+
+            settings = get_settings()
+            if settings.exists():
+                logger = get_logger(settings)
+        except Exception:  # noqa: BLE001 - the error itself matters more than where it is logged
+            pass
+        logger.error("internal error %s at\n%s", type(exc).__name__, where)
+        err.print(f"[red]internal error ({type(exc).__name__}):[/red] no details are shown, as they could quote "
+                  "a record; the code location is in IBET_HOME/logs/ibet.log", highlight=False)
+        sys.exit(1)
+
+
+__all__ = ["app", "main"]

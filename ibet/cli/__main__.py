@@ -1,4 +1,4 @@
 """`python -m ibet.cli`: the same as the `ibet` command."""
-from ibet.cli import app
+from ibet.cli import main
 
-app()
+main()

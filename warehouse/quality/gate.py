@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from contracts.base import PERSONAL_TEXT
 from ibet.lake import write_parquet
 from ibet.logs import get_logger
 from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
@@ -28,6 +29,9 @@ from warehouse.runner import sql_literal
 
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False}
 #: Columns that identify an event or a person: allowed for analysts, never in the evaluator file.
+#: Text columns that are ours (reference wording), not a partner's value: not scanned.
+DESCRIPTIVE_COLUMNS = {"note", "planned_results", "results_achieved", "description", "label", "source",
+                       "program", "lead_department", "partner", "agency_name", "reports", "region_name"}
 EVENT_LEVEL_COLUMNS = ["event_uid", "source_id", "pseudonym", "latitude", "longitude", "source_row",
                        *PSEUDONYM_COLUMNS]
 
@@ -123,6 +127,14 @@ def _frames(path: Path, audience: str, today: dt.date, identifying: list[str]) -
             f'SELECT DISTINCT "{c}" AS pseudonym_value FROM {t} WHERE "{c}" IS NOT NULL'
             for t, c in with_keys.itertuples(index=False)) or "SELECT NULL::VARCHAR AS pseudonym_value WHERE FALSE"
         out["pseudonyms"] = (con.execute(pseudo_sql).df(), suites.pseudonym_suite(), True)
+        text = con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal AND data_type = "
+                           "'VARCHAR' AND (table_name LIKE 'fact_%' OR table_name LIKE 'mart_%')").fetchall()
+        scanned = [(t, c) for t, c in text if c not in DESCRIPTIVE_COLUMNS and c not in PSEUDONYM_COLUMNS
+                   and c != "pseudonym"]
+        value_sql = " UNION ALL ".join(
+            f"SELECT '{t}.{c}' AS column_name, count(*) FILTER (WHERE regexp_matches(\"{c}\", $p)) AS personal_text "
+            f'FROM "{t}"' for t, c in scanned) or "SELECT NULL AS column_name, 0 AS personal_text WHERE FALSE"
+        out["values"] = (con.execute(value_sql, {"p": PERSONAL_TEXT}).df(), suites.values_suite(), True)
         if "fact_events" in tables:
             regions = [r for (r,) in con.execute("SELECT region_code FROM dim_region").fetchall()]
             out["events"] = (con.execute(

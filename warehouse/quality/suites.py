@@ -106,3 +106,9 @@ def consistency_suite() -> list:
     when suppressed): they must be equal."""
     return [_e("ExpectColumnPairValuesToBeEqual", column_A="shared_events", column_B="evaluator_events",
                ignore_row_if="either_value_is_missing")]
+
+
+def values_suite() -> list:
+    """Frame: per text column of the facts and marts, values that look like a date of birth, a document
+    number or a narrative. A free-text value the contract let into an operational column is blocked here."""
+    return [_e("ExpectColumnValuesToBeBetween", column="personal_text", min_value=0, max_value=0)]
