@@ -53,6 +53,14 @@ def _check(fn: Callable[[pl.Expr], pl.Expr], name: str, error: str) -> pa.Check:
     return pa.Check(run, name=name, error=error)
 
 
+def whole_when(column: str, codes: tuple[str, ...]) -> pa.Check:
+    """A count of items (``column`` in ``codes``: units, NMB) is a whole number: 2.5 firearms is an error."""
+    def ok(c: pl.Expr) -> pl.Expr:
+        v = c.cast(pl.Float64, strict=False)
+        return ~pl.col(column).is_in(list(codes)) | (v == v.round(0))
+    return _check(ok, "whole_count", f"not a whole number of items (when {column} is {' or '.join(codes)})")
+
+
 def max_length(n: int) -> pa.Check:
     return _check(lambda c: c.str.len_chars() <= n, "max_length", f"longer than {n} characters")
 

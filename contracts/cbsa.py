@@ -5,7 +5,7 @@ conveyance), its persons and its goods lines; each level has its own schema and 
 """
 import polars as pl
 
-from contracts.base import (ALPHA3, FREE_TEXT, IDENTIFIER, OPERATIONAL, QUASI, Contract, col,
+from contracts.base import (ALPHA3, FREE_TEXT, whole_when, IDENTIFIER, OPERATIONAL, QUASI, Contract, col,
                             iso8601_with_offset, number_between, parses_date, schema)
 from contracts.rcmp import COMMODITIES
 
@@ -40,7 +40,7 @@ persons = schema("cbsa_persons", {
 
 goods = schema("cbsa_goods", {
     "commodity": col(S, OPERATIONAL, "Commodity code (RCMP codes)", nullable=False, isin=COMMODITIES),
-    "quantity": col(F, OPERATIONAL, "Quantity in uom", checks=[number_between(0, 1e9)]),
+    "quantity": col(F, OPERATIONAL, "Quantity in uom", checks=[number_between(0, 1e9), whole_when("uom", ("NMB",))]),
     "uom": col(S, OPERATIONAL, "KGM/GRM/NMB", isin=["KGM", "GRM", "NMB"]),
     "value_cad": col(F, OPERATIONAL, "Value, CAD", checks=[number_between(0, 1e12)]),
 }, "One row per goods line of an event.")

@@ -1,7 +1,7 @@
 """RCMP occurrence extract ``RCMP_IBET_OCC_YYYYMMDD.csv`` (ICD: RCMP)."""
 import polars as pl
 
-from contracts.base import (ALPHA3, CODE, FREE_TEXT, PLACE_NAME, max_length, IANA_ZONES, IDENTIFIER, OPERATIONAL, QUASI, Contract,
+from contracts.base import (ALPHA3, CODE, FREE_TEXT, PLACE_NAME, max_length, whole_when, IANA_ZONES, IDENTIFIER, OPERATIONAL, QUASI, Contract,
                             col, number_between, parses_date, parses_datetime, schema)
 
 OCCURRENCE_TYPES = ["DRUG", "FIREARM", "HUMAN_SMUGGLING", "TOBACCO", "CURRENCY", "NATSEC", "ILLEGAL_ENTRY", "OTHER"]
@@ -30,7 +30,8 @@ occurrences = schema("rcmp_occurrences", {
     "licence_plate": col(S, IDENTIFIER, "Licence plate", derived="plate_key"),
     "plate_jurisdiction": col(S, OPERATIONAL, "2-letter province/state", regex=r"^[A-Z]{2}$"),
     "seizure_commodity": col(S, OPERATIONAL, "Seized commodity code", isin=COMMODITIES),
-    "seizure_quantity": col(S, OPERATIONAL, "Quantity in seizure_unit", checks=[number_between(0, 1e9)]),
+    "seizure_quantity": col(S, OPERATIONAL, "Quantity in seizure_unit",
+                            checks=[number_between(0, 1e9), whole_when("seizure_unit", ("units",))]),
     "seizure_unit": col(S, OPERATIONAL, "kg/g/units/CAD", isin=["kg", "g", "units", "CAD"]),
     "seizure_value_cad": col(S, OPERATIONAL, "Estimated value, CAD", checks=[number_between(0, 1e12)]),
     "narrative": col(S, FREE_TEXT, "Narrative (dropped before the lake)"),

@@ -40,6 +40,13 @@ def region_codes() -> list[str]:
     return regions()["region_code"].to_list()
 
 
+def program_reference() -> dict:
+    """The program's published reference text (``program_reference.yml``): what the DPR table says in words."""
+    import yaml
+
+    return yaml.safe_load(reference_path("program_reference.yml").read_text())
+
+
 def unit_regions() -> pl.DataFrame:
     """(agency, unit) -> region for units whose area lies in a single region."""
     return _read(str(reference_path("unit_regions.csv")))

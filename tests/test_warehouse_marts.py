@@ -1,6 +1,7 @@
 """Known-answer tests: a small hand-built lake, every mart's numbers checked exactly."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import duckdb
@@ -134,7 +135,8 @@ def q(s, audience: str, sql: str, params: list | None = None) -> list[tuple]:
 
 def ind(s, audience, calendar, fy, indicator, agency="ALL", region="ALL", detail=""):
     rows = q(s, audience, "SELECT value, basis_count, suppressed FROM mart_indicators WHERE calendar = ? AND "
-             "fiscal_year = ? AND indicator = ? AND agency_code = ? AND region_code = ? AND detail = ?",
+             "fiscal_year = ? AND period = 'year' AND indicator = ? AND agency_code = ? AND region_code = ? "
+             "AND detail = ?",
              [calendar, fy, indicator, agency, region, detail])
     assert len(rows) <= 1
     return rows[0] if rows else None
@@ -279,14 +281,28 @@ def test_spending_variance_cost_and_us_proration(known):
     assert ind(known, "ibet", "CAN", "2006-07", "planned_spending_cad")[0] == 350000
     assert ind(known, "ibet", "CAN", "2006-07", "spending_variance_cad")[0] == 15000
     assert ind(known, "ibet", "CAN", "2006-07", "spending_variance_pct", "rcmp")[0] == -0.1
-    # rcmp interdictions in 2006-07: S1 and J2
-    assert ind(known, "ibet", "CAN", "2006-07", "cost_per_interdiction_cad", "rcmp")[:2] == (45000, 2)
+    # rcmp interdictions in 2006-07: S1 and J2; rcmp's events cover 2006-09-30..2007-03-31 of the year,
+    # so the cost is the spending of those days only, not the whole year's over a part-year's interdictions
+    covered = (dt.date(2007, 3, 31) - dt.date(2006, 9, 30)).days + 1
+    assert ind(known, "ibet", "CAN", "2006-07", "cost_per_interdiction_cad", "rcmp")[:2] == (
+        round(90000 * covered / 365 / 2, 2), 2)
+    note = q(known, "ibet", "SELECT note, data_first_day, data_last_day FROM mart_indicators WHERE calendar = 'CAN' "
+                            "AND fiscal_year = '2006-07' AND period = 'year' AND indicator = 'cost_per_interdiction_cad'"
+                            " AND agency_code = 'rcmp'")[0]
+    assert f"{covered} days" in note[0] and note[1:] == (dt.date(2006, 9, 30), dt.date(2007, 3, 31))
     # FY2007 holds 182 of the 365 days of 2006-07
     value = ind(known, "ibet", "USA", "FY2007", "planned_spending_cad", "rcmp")[0]
     assert value == round(100000 * 182 / 365, 2)
-    note = q(known, "ibet", "SELECT note FROM mart_indicators WHERE calendar = 'USA' AND fiscal_year = 'FY2007' AND "
-                            "indicator = 'planned_spending_cad' AND agency_code = 'rcmp'")[0][0]
-    assert "prorated" in note and "50%" in note
+    row = q(known, "ibet", "SELECT note, coverage_share, data_first_day, data_last_day FROM mart_indicators WHERE "
+                           "calendar = 'USA' AND fiscal_year = 'FY2007' AND period = 'year' AND "
+                           "indicator = 'planned_spending_cad' AND agency_code = 'rcmp'")[0]
+    assert "prorated" in row[0]
+    assert row[1:] == (round(182 / 365, 4), dt.date(2006, 10, 1), dt.date(2007, 3, 31))  # what the year covers
+    # the quarters of each calendar sum to its year
+    quarters = q(known, "ibet", "SELECT sum(value) FROM mart_indicators WHERE calendar = 'USA' AND fiscal_year = "
+                                "'FY2007' AND period <> 'year' AND indicator = 'planned_spending_cad' AND "
+                                "agency_code = 'rcmp'")[0][0]
+    assert quarters == pytest.approx(value, abs=0.02)
 
 
 def test_outreach_and_radio(known):
@@ -328,8 +344,8 @@ def test_every_table_and_column_is_commented(known):
 def test_sql_files_are_in_dependency_order():
     """Every table a file reads is built by an earlier file (or the same one), or registered by Python."""
     defined: set[str] = set()
-    create = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP\s+)?(?:TABLE|VIEW)\s+(\w+)", re.I)
-    reads = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][\w.]*)(?!\s*\()", re.I)
+    create = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP\s+)?(?:TABLE|VIEW|MACRO)\s+(\w+)", re.I)
+    reads = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][\w.]*)\b(?!\s*\()", re.I)
     ctes = re.compile(r"(?:WITH|,)\s*(\w+)\s+AS\s*\(", re.I)
     for f in sql_files(AUDIENCE_LAYERS):
         text = re.sub(r"--[^\n]*", "", f.read_text())

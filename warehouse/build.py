@@ -31,7 +31,7 @@ from ibet.logs import get_logger
 from ibet.registry import AGENCIES
 from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings, get_settings
 from transforms.canonical import CATEGORIES
-from warehouse import constraints, runner
+from warehouse import constraints, runner, suppression
 from warehouse.publish import (AudienceBuild, BuildLockedError, PublishedIntegrityError, PublishError, build_dir,
                                build_lock, clean_stale, latest_unpublished, publish_build, published_path,
                                read_manifest, record_audit, reject_build, start_build, verify_published,
@@ -100,9 +100,16 @@ def register_reference(con: duckdb.DuckDBPyConnection, caveats: tuple[str, ...])
     commodities = pl.DataFrame([{"commodity": c, "category": k or None, "measured_in": m}
                                 for c, (k, m) in COMMODITY_CATEGORY.items()])
     fx = pl.read_csv(reference.reference_path("fx_rates.csv"), schema_overrides={"usd_to_cad": pl.Float64})
-    program = pl.read_csv(reference.reference_path("program.csv"), try_parse_dates=True,
-                          schema_overrides={"total_allocation_cad": pl.Float64})
-    planned = pl.read_csv(reference.reference_path("planned_results.csv"))
+    ref = reference.program_reference()
+    p = ref["program"]
+    program = pl.DataFrame([{"program": p["name"], "lead_department": p["lead_department"],
+                             "total_allocation_cad": float(p["total_allocation_cad"]),
+                             "allocation_start": p["start_date"], "allocation_end": p["end_date"],
+                             "source": "program_reference.yml (RCMP DPR 2006-07, horizontal initiatives table)"}])
+    planned = pl.DataFrame([{"fiscal_year": fy, "agency": a, "planned_results": " ".join(str(text).split())}
+                            for fy, year in ref.get("years", {}).items()
+                            for a, text in (year.get("planned_results") or {}).items()],
+                           schema={"fiscal_year": pl.Utf8, "agency": pl.Utf8, "planned_results": pl.Utf8})
     tables = {"src_regions": regions, "src_agencies": agencies, "src_categories": categories,
               "src_commodities": commodities, "src_fx_rates": fx, "src_program": program,
               "src_planned_results": planned, "ibet_build_caveats": pl.DataFrame({"caveat": list(caveats)})}
@@ -169,7 +176,10 @@ def build_audience(settings: Settings, audience: str, directory: Path) -> Audien
             con.execute("USE work")
             runner.run_files(con, runner.sql_files(runner.EVALUATOR_WORK_LAYERS))
             con.execute(f"USE {main_db}")
-            runner.run_files(con, runner.sql_files(runner.EVALUATOR_LAYERS))
+            runner.run_files(con, runner.sql_files(("90_evaluator",)))
+            suppression.apply(con, SUPPRESSION_THRESHOLD)  # no withheld cell recoverable from the totals, before any report reads them
+            runner.run_files(con, runner.sql_files(tuple(layer for layer in runner.EVALUATOR_LAYERS
+                                                         if layer != "90_evaluator")))
             runner.copy_missing_comments(con, main_db, "work")
             con.execute("DETACH work")
         else:
@@ -193,9 +203,10 @@ def build_audience(settings: Settings, audience: str, directory: Path) -> Audien
 def build_fingerprint(refreshed: RefreshResult) -> str:
     """Digest of the staged data, the reference data and the mart SQL: what a build depends on."""
     h = hashlib.sha256(refreshed.fingerprint.encode())
-    paths = [reference.reference_path(n) for n in ("regions.csv", "unit_regions.csv", "fx_rates.csv", "program.csv",
-                                                    "planned_results.csv")]
-    paths += runner.sql_files(runner.AUDIENCE_LAYERS + ("90_evaluator",)) + [constraints.constraints_file()]
+    paths = [reference.reference_path(n) for n in ("regions.csv", "unit_regions.csv", "fx_rates.csv",
+                                                    "program_reference.yml")]
+    paths += runner.sql_files(runner.AUDIENCE_LAYERS + ("90_evaluator",)) + [constraints.constraints_file(),
+                                                                             Path(suppression.__file__)]
     for p in paths:
         h.update(p.name.encode())
         h.update(p.read_bytes())

@@ -28,8 +28,8 @@ LAYER_ORDER = ["dimension", "reference", "fact", "mart", "report", "metadata", "
 LAYER_TITLES = {"dimension": "Dimensions", "reference": "Reference data", "fact": "Facts", "mart": "Marts",
                 "report": "Reports", "metadata": "Build metadata", "other": "Other"}
 LAYER_OF_FOLDER = {"10_dimensions": "dimension", "20_facts": "fact", "30_marts": "mart", "40_reports": "report"}
-REFERENCE_FILES = {"src_regions": "regions.csv", "src_fx_rates": "fx_rates.csv", "src_program": "program.csv",
-                   "src_planned_results": "planned_results.csv", "src_agencies": "the agency registry",
+REFERENCE_FILES = {"src_regions": "regions.csv", "src_fx_rates": "fx_rates.csv", "src_program": "program_reference.yml",
+                   "src_planned_results": "program_reference.yml", "src_agencies": "the agency registry",
                    "src_categories": "the threat taxonomy", "src_commodities": "the commodity taxonomy"}
 
 

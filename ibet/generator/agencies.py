@@ -65,7 +65,8 @@ def rcmp(day: Day, out: Path) -> dict:
     commodity = np.where(day.rng.random(day.n) < 0.4, _choice(day, COMMODITIES), None)
     unit = np.where(commodity == "CURRENCY", "CAD", np.where(commodity == "FIREARMS", "units",
                     np.where(day.rng.random(day.n) < 0.5, "kg", "g")))
-    qty = np.round(day.rng.gamma(2.0, 15.0, day.n), 3)
+    # counted goods (firearms: units) are whole numbers; weighed goods and amounts are not
+    qty = np.where(unit == "units", np.ceil(day.rng.gamma(1.5, 2.0, day.n)), np.round(day.rng.gamma(2.0, 15.0, day.n), 3))
     seq = day.index * day.n + np.arange(day.n)
     df = pl.DataFrame({
         "occurrence_id": [f"{day.date.year}-{s % 1_000_000:06d}" for s in seq],
@@ -214,7 +215,8 @@ def cbsa(day: Day, out: Path) -> dict:
     gcom = np.array(COMMODITIES, dtype=object)[day.rng.integers(0, 7, len(gev))]
     uom = np.where(gcom == "FIREARMS", "NMB", np.where(day.rng.random(len(gev)) < 0.6, "KGM", "GRM"))
     goods = pl.DataFrame({"ev": gev, "g": pl.Series(np.arange(len(gev)))}).with_columns(pl.struct(
-        _str("commodity", gcom), _str("quantity", np.round(day.rng.gamma(2, 10, len(gev)), 3)),
+        _str("commodity", gcom), _str("quantity", np.where(gcom == "FIREARMS", np.ceil(day.rng.gamma(1.5, 2, len(gev))),
+                                                           np.round(day.rng.gamma(2, 10, len(gev)), 3))),
         _str("uom", uom), _str("value_cad", np.round(day.rng.gamma(2, 20000, len(gev)), 2)),
     ).alias("g"))
     has_loc = day.rng.random(day.n) > 0.1
@@ -425,10 +427,9 @@ def program_day(day: Day, out: Path) -> list[dict]:
 
 #: FY2006-07 as published by the RCMP (DOMAIN.md, seed 000); partners' lines are synthetic.
 FINANCE_2006_07 = [
+    # the federal program's spending as the RCMP (lead department) published it, CBSA's included
     ("2006-07", "rcmp", "25000000", "23868339", "CAD",
-     "$4,367,122 allocated to INSET at the start of the year; total allocation $125 M over 5 years "
-     "(2002-04-01 to 2007-03-31)"),
-    ("2006-07", "cbsa", "6500000", "6212000", "CAD", ""),
+     "please note that, as in past years, $4,367,122 was allocated to INSET at the start of fiscal year"),
     ("2006-07", "cbp", "9800000", "10150000", "USD", ""),
     ("2006-07", "ice", "4200000", "3990000", "USD", ""),
     ("2006-07", "uscg", "5100000", "5020000", "USD", ""),

@@ -193,7 +193,7 @@ def _consistency_frame(files: dict[str, Path]) -> Any:
                 UNION SELECT event_uid, fiscal_year_can FROM usa.fact_events)
             SELECT s.fy AS fiscal_year, count(*) AS shared_events, any_value(e.value) AS evaluator_events
             FROM shared AS s LEFT JOIN evaluator.mart_indicators AS e
-              ON e.calendar = 'CAN' AND e.fiscal_year = s.fy AND e.indicator = 'events_reported'
+              ON e.calendar = 'CAN' AND e.fiscal_year = s.fy AND e.period = 'year' AND e.indicator = 'events_reported'
              AND e.agency_code = 'ALL' AND e.region_code = 'ALL' AND e.detail = ''
             GROUP BY s.fy ORDER BY s.fy""").df()
     finally:

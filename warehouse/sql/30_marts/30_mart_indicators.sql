@@ -1,6 +1,8 @@
 -- Program performance indicators (DOMAIN.md) in one long table:
--- calendar x fiscal_year x agency x region x indicator. Every indicator is given in both
--- fiscal calendars; agency_code / region_code 'ALL' are the totals over agencies / regions.
+-- calendar x fiscal_year x period (the year, or a quarter) x agency x region x indicator. Every
+-- indicator is given in both fiscal calendars; agency_code / region_code 'ALL' are the totals
+-- over agencies / regions. Each row says which days its data cover (data_first_day ..
+-- data_last_day, coverage_share of the period) and how many agencies reported.
 -- basis_count is how many records a value rests on: the evaluator file suppresses any
 -- value whose basis (or which, as a count, itself) is below the threshold.
 
@@ -28,26 +30,43 @@ SELECT * FROM (VALUES
     ('actual_spending_cad', 'CAD', 'Actual spending, CAD (US calendar: prorated by day).'),
     ('spending_variance_cad', 'CAD', 'Actual minus planned spending, CAD.'),
     ('spending_variance_pct', 'share', 'Variance as a share of planned spending.'),
-    ('cost_per_interdiction_cad', 'CAD', 'Actual spending divided by interdictions.')
+    ('cost_per_interdiction_cad', 'CAD', 'Actual spending prorated to the days the interdiction data cover, divided by interdictions.')
 ) AS t(indicator, unit, description);
 COMMENT ON TABLE dim_indicator IS 'The program performance indicators, their units and definitions.';
 COMMENT ON COLUMN dim_indicator.indicator IS 'Indicator code used in mart_indicators.';
 COMMENT ON COLUMN dim_indicator.unit IS 'count, share (0-1), kg, CAD or hours.';
 COMMENT ON COLUMN dim_indicator.description IS 'Definition.';
 
--- Both calendars side by side: each event appears once per calendar.
-CREATE OR REPLACE TEMP TABLE ind_events AS
-SELECT 'CAN' AS calendar, fiscal_year_can AS fiscal_year, * FROM fact_events
-UNION ALL BY NAME
-SELECT 'USA' AS calendar, fiscal_year_us AS fiscal_year, * FROM fact_events;
+-- The periods of both calendars: each fiscal year and its quarters, with their days.
+CREATE OR REPLACE TEMP TABLE ind_periods AS
+SELECT 'CAN' AS calendar, fiscal_year_can AS fiscal_year,
+       CASE WHEN grouping(fiscal_quarter_can) = 1 THEN 'year' ELSE fiscal_quarter_can END AS period,
+       min(date_key) AS period_start, max(date_key) AS period_end, count(*) AS period_days
+FROM dim_date GROUP BY GROUPING SETS ((fiscal_year_can, fiscal_quarter_can), (fiscal_year_can))
+UNION ALL
+SELECT 'USA', fiscal_year_us, CASE WHEN grouping(fiscal_quarter_us) = 1 THEN 'year' ELSE fiscal_quarter_us END,
+       min(date_key), max(date_key), count(*)
+FROM dim_date GROUP BY GROUPING SETS ((fiscal_year_us, fiscal_quarter_us), (fiscal_year_us));
+
+-- Both calendars side by side: each record appears once per calendar, with its quarter.
+CREATE OR REPLACE TEMP MACRO ind_calendars(t, d) AS TABLE
+    SELECT 'CAN' AS calendar, fy_can(d) AS fiscal_year, fq_can(d) AS quarter, * FROM query_table(t)
+    UNION ALL BY NAME
+    SELECT 'USA' AS calendar, fy_us(d) AS fiscal_year, fq_us(d) AS quarter, * FROM query_table(t);
+
+CREATE OR REPLACE TEMP TABLE ind_events AS SELECT * FROM ind_calendars(fact_events, event_date);
 
 CREATE OR REPLACE TEMP TABLE ind_linked AS
 SELECT pseudonym AS person_key FROM mart_cross_agency_links WHERE link_type = 'person';
 
+-- Every totals table has the same keys: calendar, fiscal_year, period, agency_code, region_code,
+-- and the same coverage columns: data_first_day, data_last_day, agencies_reporting.
 CREATE OR REPLACE TEMP TABLE ind_event_totals AS
-SELECT calendar, fiscal_year,
+SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
        CASE WHEN grouping(agency_code) = 1 THEN 'ALL' ELSE agency_code END AS agency_code,
        CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
+       min(event_date) AS data_first_day, max(event_date) AS data_last_day,
+       count(DISTINCT agency_code) AS agencies_reporting,
        count(*) AS events_reported,
        count(DISTINCT joint_operation_key) AS joint_operations,
        count(intel_led) AS intel_flagged,
@@ -59,147 +78,173 @@ SELECT calendar, fiscal_year,
        count(sharing_latency_hours) AS latency_known,
        median(sharing_latency_hours) AS latency_median
 FROM ind_events
-GROUP BY GROUPING SETS ((calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
-                        (calendar, fiscal_year, region_code), (calendar, fiscal_year));
+GROUP BY GROUPING SETS (
+    (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
+    (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
+    (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
+    (calendar, fiscal_year, region_code), (calendar, fiscal_year));
 
 CREATE OR REPLACE TEMP TABLE ind_seizure_totals AS
-WITH s AS (
-    SELECT 'CAN' AS calendar, fiscal_year_can AS fiscal_year, * FROM fact_seizures
-    UNION ALL BY NAME SELECT 'USA' AS calendar, fiscal_year_us AS fiscal_year, * FROM fact_seizures
-)
-SELECT calendar, fiscal_year,
+SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
        CASE WHEN grouping(agency_code) = 1 THEN 'ALL' ELSE agency_code END AS agency_code,
        CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
+       min(event_date) AS data_first_day, max(event_date) AS data_last_day,
+       count(DISTINCT agency_code) AS agencies_reporting,
        count(DISTINCT event_uid) AS seizure_events,
        count(quantity_kg) AS kg_lines, sum(quantity_kg) AS seizure_kg,
        count(value_cad) AS value_lines, sum(value_cad) AS seizure_value_cad
-FROM s
-GROUP BY GROUPING SETS ((calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
-                        (calendar, fiscal_year, region_code), (calendar, fiscal_year));
+FROM ind_calendars(fact_seizures, event_date)
+GROUP BY GROUPING SETS (
+    (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
+    (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
+    (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
+    (calendar, fiscal_year, region_code), (calendar, fiscal_year));
 
 CREATE OR REPLACE TEMP TABLE ind_subject_totals AS
-WITH s AS (
-    SELECT 'CAN' AS calendar, fy_can(event_date) AS fiscal_year, * FROM fact_subject_sightings
-    UNION ALL BY NAME SELECT 'USA' AS calendar, fy_us(event_date) AS fiscal_year, * FROM fact_subject_sightings
-)
-SELECT calendar, fiscal_year,
+SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
        CASE WHEN grouping(agency_code) = 1 THEN 'ALL' ELSE agency_code END AS agency_code,
        CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
+       min(event_date) AS data_first_day, max(event_date) AS data_last_day,
+       count(DISTINCT agency_code) AS agencies_reporting,
        count(DISTINCT person_key) FILTER (WHERE person_key IN (SELECT person_key FROM ind_linked)) AS subjects_linked
-FROM s
-GROUP BY GROUPING SETS ((calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
-                        (calendar, fiscal_year, region_code), (calendar, fiscal_year));
+FROM ind_calendars(fact_subject_sightings, event_date)
+GROUP BY GROUPING SETS (
+    (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
+    (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
+    (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
+    (calendar, fiscal_year, region_code), (calendar, fiscal_year));
 
 -- Program-level data is not attributed to one partner: agency_code is 'ALL'.
 CREATE OR REPLACE TEMP TABLE ind_outreach_totals AS
-WITH o AS (
-    SELECT 'CAN' AS calendar, fiscal_year_can AS fiscal_year, * FROM fact_outreach
-    UNION ALL BY NAME SELECT 'USA' AS calendar, fiscal_year_us AS fiscal_year, * FROM fact_outreach
-)
-SELECT calendar, fiscal_year,
-       CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
+SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
+       'ALL' AS agency_code, CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
        CASE WHEN grouping(program) = 1 THEN 'ALL' ELSE program END AS detail,
+       min(event_date) AS data_first_day, max(event_date) AS data_last_day, NULL::BIGINT AS agencies_reporting,
        count(*) AS outreach_events, sum(attendees) AS attendance, sum(tips_received) AS tips
-FROM o
-GROUP BY GROUPING SETS ((calendar, fiscal_year, region_code, program), (calendar, fiscal_year, program),
-                        (calendar, fiscal_year, region_code), (calendar, fiscal_year));
+FROM ind_calendars(fact_outreach, event_date)
+GROUP BY GROUPING SETS (
+    (calendar, fiscal_year, quarter, region_code, program), (calendar, fiscal_year, quarter, program),
+    (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
+    (calendar, fiscal_year, region_code, program), (calendar, fiscal_year, program),
+    (calendar, fiscal_year, region_code), (calendar, fiscal_year));
 
 CREATE OR REPLACE TEMP TABLE ind_radio_totals AS
-WITH r AS (
-    SELECT 'CAN' AS calendar, fiscal_year_can AS fiscal_year, * FROM fact_radio_tests
-    UNION ALL BY NAME SELECT 'USA' AS calendar, fiscal_year_us AS fiscal_year, * FROM fact_radio_tests
-)
-SELECT calendar, fiscal_year,
-       CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
+SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
+       'ALL' AS agency_code, CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
+       min(test_date) AS data_first_day, max(test_date) AS data_last_day, NULL::BIGINT AS agencies_reporting,
        count(*) AS radio_tests, count(*) FILTER (WHERE success) AS passed
-FROM r
-GROUP BY GROUPING SETS ((calendar, fiscal_year, region_code), (calendar, fiscal_year));
+FROM ind_calendars(fact_radio_tests, test_date)
+GROUP BY GROUPING SETS ((calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
+                        (calendar, fiscal_year, region_code), (calendar, fiscal_year));
 
--- Spending: reported per Canadian fiscal year; the US calendar gets each year's amounts
--- spread evenly over its days (coverage says how much of the US year was reported).
+-- Spending is reported per Canadian fiscal year; every other period (a quarter, a US fiscal year)
+-- gets each year's amounts spread evenly over its days. data_first_day..data_last_day are the
+-- days of the period that a finance file covers.
 CREATE OR REPLACE TEMP TABLE ind_spending AS
-WITH per_agency AS (
-    SELECT 'CAN' AS calendar, fiscal_year_can AS fiscal_year, agency_code, planned_cad, actual_cad, 1.0 AS coverage
-    FROM fact_finance
-    UNION ALL
-    SELECT 'USA', d.fiscal_year_us, f.agency_code,
-           sum(f.planned_cad / fc.days), sum(f.actual_cad / fc.days), count(*) / any_value(fu.days)
+WITH daily AS (
+    SELECT d.date_key, d.fiscal_year_can, d.fiscal_quarter_can, d.fiscal_year_us, d.fiscal_quarter_us,
+           f.agency_code, f.planned_cad / fc.days AS planned, f.actual_cad / fc.days AS actual
     FROM fact_finance AS f
     JOIN dim_fiscal_year AS fc ON fc.calendar = 'CAN' AND fc.fiscal_year = f.fiscal_year_can
     JOIN dim_date AS d ON d.fiscal_year_can = f.fiscal_year_can
-    JOIN dim_fiscal_year AS fu ON fu.calendar = 'USA' AND fu.fiscal_year = d.fiscal_year_us
-    GROUP BY d.fiscal_year_us, f.agency_code
+),
+cal AS (
+    SELECT 'CAN' AS calendar, fiscal_year_can AS fiscal_year, fiscal_quarter_can AS quarter, * FROM daily
+    UNION ALL BY NAME
+    SELECT 'USA' AS calendar, fiscal_year_us AS fiscal_year, fiscal_quarter_us AS quarter, * FROM daily
 )
-SELECT calendar, fiscal_year, CASE WHEN grouping(agency_code) = 1 THEN 'ALL' ELSE agency_code END AS agency_code,
-       round(sum(planned_cad), 2) AS planned_cad, round(sum(actual_cad), 2) AS actual_cad, min(coverage) AS coverage
-FROM per_agency
-GROUP BY GROUPING SETS ((calendar, fiscal_year, agency_code), (calendar, fiscal_year));
+SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
+       CASE WHEN grouping(agency_code) = 1 THEN 'ALL' ELSE agency_code END AS agency_code, 'ALL' AS region_code,
+       min(date_key) AS data_first_day, max(date_key) AS data_last_day,
+       count(DISTINCT agency_code) AS agencies_reporting,
+       round(sum(planned), 2) AS planned_cad, round(sum(actual), 2) AS actual_cad
+FROM cal
+GROUP BY GROUPING SETS ((calendar, fiscal_year, quarter, agency_code), (calendar, fiscal_year, quarter),
+                        (calendar, fiscal_year, agency_code), (calendar, fiscal_year));
 
 CREATE OR REPLACE TABLE mart_indicators AS
 WITH long_form AS (
-    SELECT calendar, fiscal_year, agency_code, region_code, 'events_reported' AS indicator, '' AS detail,
-           events_reported::DOUBLE AS value, events_reported AS basis_count, NULL AS note FROM ind_event_totals
-    UNION ALL SELECT calendar, fiscal_year, agency_code, region_code, 'joint_operations', '',
-           joint_operations, joint_operations, NULL FROM ind_event_totals WHERE joint_operations > 0
-    UNION ALL SELECT calendar, fiscal_year, agency_code, region_code, 'intel_led_share', '',
-           round(intel_led_events / intel_flagged, 4), intel_flagged, NULL FROM ind_event_totals WHERE intel_flagged > 0
-    UNION ALL SELECT calendar, fiscal_year, agency_code, region_code, 'interdictions', '',
-           interdictions, interdictions, NULL FROM ind_event_totals
-    UNION ALL SELECT calendar, fiscal_year, agency_code, region_code, 'arrests', '',
-           arrests, arrests, NULL FROM ind_event_totals
-    UNION ALL SELECT calendar, fiscal_year, agency_code, region_code, 'median_sharing_latency_hours', '',
-           round(latency_median, 2), latency_known, NULL FROM ind_event_totals WHERE latency_known > 0
-    UNION ALL SELECT calendar, fiscal_year, agency_code, region_code, 'gotaways', '',
-           gotaways, gotaways, NULL FROM ind_event_totals WHERE agency_code IN ('cbp', 'ALL')
-    UNION ALL SELECT calendar, fiscal_year, agency_code, region_code, 'interception_rate', '',
-           round(crossings_interdicted / (crossings_interdicted + gotaways), 4), crossings_interdicted + gotaways,
-           'apprehension events / (apprehension + GOTAWAY events), CBP only'
+    SELECT *, 'events_reported' AS indicator, '' AS detail, events_reported::DOUBLE AS value,
+           events_reported AS basis_count, NULL AS note FROM ind_event_totals
+    UNION ALL BY NAME SELECT *, 'joint_operations' AS indicator, '' AS detail, joint_operations AS value,
+           joint_operations AS basis_count, NULL AS note FROM ind_event_totals WHERE joint_operations > 0
+    UNION ALL BY NAME SELECT *, 'intel_led_share' AS indicator, '' AS detail,
+           round(intel_led_events / intel_flagged, 4) AS value, intel_flagged AS basis_count,
+           intel_led_events AS numerator, NULL AS note FROM ind_event_totals WHERE intel_flagged > 0
+    UNION ALL BY NAME SELECT *, 'interdictions' AS indicator, '' AS detail, interdictions AS value,
+           interdictions AS basis_count, NULL AS note FROM ind_event_totals
+    UNION ALL BY NAME SELECT *, 'arrests' AS indicator, '' AS detail, arrests AS value, arrests AS basis_count,
+           NULL AS note FROM ind_event_totals
+    UNION ALL BY NAME SELECT *, 'median_sharing_latency_hours' AS indicator, '' AS detail,
+           round(latency_median, 2) AS value, latency_known AS basis_count,
+           'from the event to the arrival of the agency''s file' AS note FROM ind_event_totals WHERE latency_known > 0
+    UNION ALL BY NAME SELECT *, 'gotaways' AS indicator, '' AS detail, gotaways AS value, gotaways AS basis_count,
+           NULL AS note FROM ind_event_totals WHERE agency_code IN ('cbp', 'ALL')
+    UNION ALL BY NAME SELECT *, 'interception_rate' AS indicator, '' AS detail,
+           round(crossings_interdicted / (crossings_interdicted + gotaways), 4) AS value,
+           crossings_interdicted + gotaways AS basis_count, crossings_interdicted AS numerator,
+           'apprehension events / (apprehension + GOTAWAY events), CBP only' AS note
            FROM ind_event_totals WHERE agency_code IN ('cbp', 'ALL') AND crossings_interdicted + gotaways > 0
-    UNION ALL SELECT calendar, fiscal_year, agency_code, region_code, 'seizure_events', '',
-           seizure_events, seizure_events, NULL FROM ind_seizure_totals
-    UNION ALL SELECT calendar, fiscal_year, agency_code, region_code, 'seizure_kg', '',
-           round(seizure_kg, 3), kg_lines, NULL FROM ind_seizure_totals WHERE kg_lines > 0
-    UNION ALL SELECT calendar, fiscal_year, agency_code, region_code, 'seizure_value_cad', '',
-           round(seizure_value_cad, 2), value_lines, NULL FROM ind_seizure_totals WHERE value_lines > 0
-    UNION ALL SELECT calendar, fiscal_year, agency_code, region_code, 'subjects_linked', '',
-           subjects_linked, subjects_linked, NULL FROM ind_subject_totals
-    UNION ALL SELECT calendar, fiscal_year, 'ALL', region_code, 'outreach_events', detail,
-           outreach_events, outreach_events, NULL FROM ind_outreach_totals
-    UNION ALL SELECT calendar, fiscal_year, 'ALL', region_code, 'outreach_attendance', detail,
-           attendance, outreach_events, NULL FROM ind_outreach_totals
-    UNION ALL SELECT calendar, fiscal_year, 'ALL', region_code, 'tips_received', detail,
-           tips, outreach_events, NULL FROM ind_outreach_totals
-    UNION ALL SELECT calendar, fiscal_year, 'ALL', region_code, 'radio_tests', '',
-           radio_tests, radio_tests, NULL FROM ind_radio_totals
-    UNION ALL SELECT calendar, fiscal_year, 'ALL', region_code, 'radio_tests_passed', '',
-           passed, radio_tests, NULL FROM ind_radio_totals
-    UNION ALL SELECT calendar, fiscal_year, 'ALL', region_code, 'radio_pass_rate', '',
-           round(passed / radio_tests, 4), radio_tests, NULL FROM ind_radio_totals
-    UNION ALL SELECT calendar, fiscal_year, agency_code, 'ALL', 'planned_spending_cad', '',
-           planned_cad, NULL, CASE WHEN calendar = 'USA' THEN printf('prorated by day; %.0f%% of the year reported', coverage * 100) END
+    UNION ALL BY NAME SELECT *, 'seizure_events' AS indicator, '' AS detail, seizure_events AS value,
+           seizure_events AS basis_count, NULL AS note FROM ind_seizure_totals
+    UNION ALL BY NAME SELECT *, 'seizure_kg' AS indicator, '' AS detail, round(seizure_kg, 3) AS value,
+           kg_lines AS basis_count, NULL AS note FROM ind_seizure_totals WHERE kg_lines > 0
+    UNION ALL BY NAME SELECT *, 'seizure_value_cad' AS indicator, '' AS detail, round(seizure_value_cad, 2) AS value,
+           value_lines AS basis_count, NULL AS note FROM ind_seizure_totals WHERE value_lines > 0
+    UNION ALL BY NAME SELECT *, 'subjects_linked' AS indicator, '' AS detail, subjects_linked AS value,
+           subjects_linked AS basis_count, NULL AS note FROM ind_subject_totals
+    UNION ALL BY NAME SELECT * EXCLUDE (detail), 'outreach_events' AS indicator, detail, outreach_events AS value,
+           outreach_events AS basis_count, NULL AS note FROM ind_outreach_totals
+    UNION ALL BY NAME SELECT * EXCLUDE (detail), 'outreach_attendance' AS indicator, detail, attendance AS value,
+           outreach_events AS basis_count, NULL AS note FROM ind_outreach_totals
+    UNION ALL BY NAME SELECT * EXCLUDE (detail), 'tips_received' AS indicator, detail, tips AS value,
+           outreach_events AS basis_count, NULL AS note FROM ind_outreach_totals
+    UNION ALL BY NAME SELECT *, 'radio_tests' AS indicator, '' AS detail, radio_tests AS value,
+           radio_tests AS basis_count, NULL AS note FROM ind_radio_totals
+    UNION ALL BY NAME SELECT *, 'radio_tests_passed' AS indicator, '' AS detail, passed AS value,
+           radio_tests AS basis_count, NULL AS note FROM ind_radio_totals
+    UNION ALL BY NAME SELECT *, 'radio_pass_rate' AS indicator, '' AS detail, round(passed / radio_tests, 4) AS value,
+           radio_tests AS basis_count, passed AS numerator, NULL AS note FROM ind_radio_totals
+    UNION ALL BY NAME SELECT *, 'planned_spending_cad' AS indicator, '' AS detail, planned_cad AS value,
+           NULL AS basis_count, 'reported per Canadian fiscal year; other periods prorated by day' AS note
            FROM ind_spending
-    UNION ALL SELECT calendar, fiscal_year, agency_code, 'ALL', 'actual_spending_cad', '',
-           actual_cad, NULL, CASE WHEN calendar = 'USA' THEN printf('prorated by day; %.0f%% of the year reported', coverage * 100) END
+    UNION ALL BY NAME SELECT *, 'actual_spending_cad' AS indicator, '' AS detail, actual_cad AS value,
+           NULL AS basis_count, 'reported per Canadian fiscal year; other periods prorated by day' AS note
            FROM ind_spending
-    UNION ALL SELECT calendar, fiscal_year, agency_code, 'ALL', 'spending_variance_cad', '',
-           round(actual_cad - planned_cad, 2), NULL, NULL FROM ind_spending
-    UNION ALL SELECT calendar, fiscal_year, agency_code, 'ALL', 'spending_variance_pct', '',
-           round((actual_cad - planned_cad) / nullif(planned_cad, 0), 6), NULL, NULL FROM ind_spending
-           WHERE planned_cad <> 0
-    UNION ALL SELECT s.calendar, s.fiscal_year, s.agency_code, 'ALL', 'cost_per_interdiction_cad', '',
-           round(s.actual_cad / e.interdictions, 2), e.interdictions, NULL
+    UNION ALL BY NAME SELECT *, 'spending_variance_cad' AS indicator, '' AS detail,
+           round(actual_cad - planned_cad, 2) AS value, NULL AS basis_count, NULL AS note FROM ind_spending
+    UNION ALL BY NAME SELECT *, 'spending_variance_pct' AS indicator, '' AS detail,
+           round((actual_cad - planned_cad) / nullif(planned_cad, 0), 6) AS value, NULL AS basis_count,
+           NULL AS note FROM ind_spending WHERE planned_cad <> 0
+    -- cost per interdiction: the spending of the days the interdiction data cover, not the whole year's
+    UNION ALL BY NAME SELECT e.calendar, e.fiscal_year, e.period, e.agency_code, e.region_code,
+           e.data_first_day, e.data_last_day, e.agencies_reporting, 'cost_per_interdiction_cad' AS indicator,
+           '' AS detail,
+           round(s.actual_cad * (date_diff('day', e.data_first_day, e.data_last_day) + 1)
+                 / (date_diff('day', s.data_first_day, s.data_last_day) + 1) / e.interdictions, 2) AS value,
+           e.interdictions AS basis_count,
+           printf('spending prorated to the %d days the interdiction data cover (%.1f%% of the spending days)',
+                  date_diff('day', e.data_first_day, e.data_last_day) + 1,
+                  100.0 * (date_diff('day', e.data_first_day, e.data_last_day) + 1)
+                  / (date_diff('day', s.data_first_day, s.data_last_day) + 1)) AS note
            FROM ind_spending AS s
-           JOIN ind_event_totals AS e USING (calendar, fiscal_year, agency_code)
+           JOIN ind_event_totals AS e USING (calendar, fiscal_year, period, agency_code)
            WHERE e.region_code = 'ALL' AND e.interdictions > 0
 )
-SELECT calendar, fiscal_year, agency_code, region_code, indicator, detail, value, d.unit,
-       CAST(basis_count AS BIGINT) AS basis_count, FALSE AS suppressed, note
-FROM long_form JOIN dim_indicator AS d USING (indicator)
-WHERE value IS NOT NULL
-ORDER BY calendar, fiscal_year, indicator, detail, agency_code, region_code;
-COMMENT ON TABLE mart_indicators IS 'Every program performance indicator by calendar x fiscal year x agency x region (ALL = total).';
+SELECT f.calendar, f.fiscal_year, f.period, f.agency_code, f.region_code, f.indicator, f.detail, f.value, d.unit,
+       CAST(f.basis_count AS BIGINT) AS basis_count, CAST(f.numerator AS BIGINT) AS numerator,
+       FALSE AS suppressed, f.note, p.period_start, p.period_end, f.data_first_day, f.data_last_day,
+       round((date_diff('day', f.data_first_day, f.data_last_day) + 1) / p.period_days, 4) AS coverage_share,
+       CAST(f.agencies_reporting AS INTEGER) AS agencies_reporting
+FROM long_form AS f
+JOIN dim_indicator AS d USING (indicator)
+JOIN ind_periods AS p USING (calendar, fiscal_year, period)
+WHERE f.value IS NOT NULL
+ORDER BY f.calendar, f.fiscal_year, f.period, f.indicator, f.detail, f.agency_code, f.region_code;
+COMMENT ON TABLE mart_indicators IS 'Every program performance indicator by calendar x fiscal year x period x agency x region (ALL = total), with the days its data cover.';
 COMMENT ON COLUMN mart_indicators.calendar IS 'CAN (April-March, fiscal_year like 2006-07) or USA (October-September, like FY2007).';
 COMMENT ON COLUMN mart_indicators.fiscal_year IS 'Fiscal-year label in that calendar.';
+COMMENT ON COLUMN mart_indicators.period IS 'year, or the fiscal quarter Q1-Q4 of that calendar (CAN Q1 = April-June, USA Q1 = October-December).';
 COMMENT ON COLUMN mart_indicators.agency_code IS 'Partner agency, or ALL for the total (and for program-level data).';
 COMMENT ON COLUMN mart_indicators.region_code IS 'IBET region, or ALL for the total.';
 COMMENT ON COLUMN mart_indicators.indicator IS 'Indicator code (dim_indicator).';
@@ -207,5 +252,12 @@ COMMENT ON COLUMN mart_indicators.detail IS 'Breakdown within the indicator (out
 COMMENT ON COLUMN mart_indicators.value IS 'The value, in unit; null when suppressed.';
 COMMENT ON COLUMN mart_indicators.unit IS 'count, share (0-1), kg, CAD or hours.';
 COMMENT ON COLUMN mart_indicators.basis_count IS 'Records the value rests on (null for spending figures); null when suppressed.';
+COMMENT ON COLUMN mart_indicators.numerator IS 'For a share: the records counted in it (basis_count is the whole); null otherwise.';
 COMMENT ON COLUMN mart_indicators.suppressed IS 'True when the value was withheld because it rests on fewer records than the threshold.';
 COMMENT ON COLUMN mart_indicators.note IS 'How the value was obtained when that needs saying.';
+COMMENT ON COLUMN mart_indicators.period_start IS 'First day of the period.';
+COMMENT ON COLUMN mart_indicators.period_end IS 'Last day of the period.';
+COMMENT ON COLUMN mart_indicators.data_first_day IS 'First day with data behind the value (for spending: of a finance file).';
+COMMENT ON COLUMN mart_indicators.data_last_day IS 'Last day with data behind the value.';
+COMMENT ON COLUMN mart_indicators.coverage_share IS 'Days from data_first_day to data_last_day as a share of the period: 1 = the whole period.';
+COMMENT ON COLUMN mart_indicators.agencies_reporting IS 'Partner agencies whose records the value includes (null for program-level data).';

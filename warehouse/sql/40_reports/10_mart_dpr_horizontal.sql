@@ -22,7 +22,7 @@ WITH ind AS (
            max(value) FILTER (WHERE indicator = 'subjects_linked') AS subjects_linked,
            bool_or(suppressed) FILTER (WHERE indicator = 'subjects_linked') AS subjects_linked_hidden
     FROM mart_indicators
-    WHERE calendar = 'CAN' AND region_code = 'ALL' AND detail = ''
+    WHERE calendar = 'CAN' AND period = 'year' AND region_code = 'ALL' AND detail = ''
     GROUP BY fiscal_year, agency_code
 )
 SELECT f.fiscal_year_can AS fiscal_year, p.program, p.lead_department, p.total_allocation_cad,
@@ -42,7 +42,7 @@ SELECT f.fiscal_year_can AS fiscal_year, p.program, p.lead_department, p.total_a
 FROM fact_finance AS f
 CROSS JOIN ref_program AS p
 LEFT JOIN dim_agency AS a USING (agency_code)
-LEFT JOIN ref_planned_results AS r USING (agency_code)
+LEFT JOIN ref_planned_results AS r ON r.agency_code = f.agency_code AND r.fiscal_year = f.fiscal_year_can
 LEFT JOIN ind AS i ON i.fiscal_year = f.fiscal_year_can AND i.agency_code = f.agency_code
 ORDER BY fiscal_year, CASE WHEN a.agency_name = p.lead_department THEN 0 ELSE 1 END, f.agency_code;
 COMMENT ON TABLE mart_dpr_horizontal IS 'Horizontal-initiative table per Canadian fiscal year and partner, in the shape of the RCMP DPR 2006-07.';
