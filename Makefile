@@ -35,13 +35,16 @@ demo: setup
 	$(IBET) airflow demo --start $(DEMO_START) --days $(DEMO_DAYS)
 	$(IBET) indicators --fiscal-year $(DEMO_FY) -i events_reported -i interdictions -i arrests \
 	  -i seizure_value_cad -i subjects_linked -i interception_rate -i median_sharing_latency_hours
+	$(IBET) -q report review --fiscal-year $(DEMO_FY)
+	$(IBET) -q report review --fiscal-year $(DEMO_FY) --format xlsx
 	@echo "lake: $(IBET_HOME)/lake   quarantine: $(IBET_HOME)/quarantine   logs: $(IBET_HOME)/logs"
 	@echo "warehouse (one file per audience): $(IBET_HOME)/warehouse/{ibet,can,usa,evaluator}.duckdb"
 	@echo "data dictionary: $(IBET_HOME)/docs/index.html   quality report: $(IBET_HOME)/quality/index.html"
+	@echo "program review:  $(IBET_HOME)/reports/review_$(DEMO_FY).html  (and .xlsx: DPR table, indicators, charts, definitions)"
 	@echo "engineers:  make airflow-ui          (the scheduler continues from the demo's runs; http://127.0.0.1:8080)"
 	@echo "analysts:   make sql                 (DuckDB shell on ibet.duckdb, read-only)   |   $(IBET) tables"
 	@echo "            $(IBET) sql \"SELECT * FROM mart_cross_agency_links\""
-	@echo "evaluators: $(IBET) indicators --fiscal-year FY2027   |   $(IBET) report dpr --fiscal-year 2006-07"
+	@echo "evaluators: $(IBET) indicators --fiscal-year FY2027 [-g quarter]   |   $(IBET) report dpr --fiscal-year 2006-07"
 
 test: setup
 	$(PY) -m pytest -q

@@ -12,7 +12,6 @@ import datetime as dt
 import decimal
 import io
 import json
-import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -20,15 +19,21 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> Any:
-    """``value`` made inert for a spreadsheet (text only; numbers and dates unchanged)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """``value`` made inert for a spreadsheet (text only; numbers and dates unchanged).
+
+    Spreadsheets trim leading blanks before deciding that a cell is a formula, so
+    ``" =1+1"`` and ``"\t=1+1"`` are neutralized as well as ``"=1+1"``."""
+    if isinstance(value, str) and (value.startswith(FORMULA_PREFIXES)
+                                   or value.lstrip(" \t\r\n\u00a0").startswith(FORMULA_PREFIXES)):
         return "'" + value
     return value
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
-        return float(value)
+        value = float(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # a count is 72, not 72.0
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dt.date):
@@ -64,26 +69,9 @@ def to_markdown(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def write_xlsx(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str = "data") -> None:
-    """One sheet, header row bold and frozen; text cells made inert."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """One sheet, header row bold and frozen; numbers and dates as such, text cells made inert."""
+    from ibet.workbook import Workbook
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = re.sub(r"[\\/*?:\[\]]", " ", sheet)[:31] or "data"
-    ws.append([safe_cell(c) for c in columns])
-    for c in ws[1]:
-        c.font = Font(bold=True)
-    for r in rows:
-        out = []
-        for v in r:
-            v = _plain(v)
-            if isinstance(v, list):
-                v = ", ".join(map(str, v))
-            out.append(safe_cell(v))
-        ws.append(out)
-    ws.freeze_panes = "A2"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    wb.save(tmp)
-    tmp.replace(path)
+    book = Workbook()
+    book.sheet(sheet, columns, rows)
+    book.save(path)

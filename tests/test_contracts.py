@@ -173,3 +173,17 @@ def test_children_of_a_quarantined_record_follow_it_in_record_order():
     kids = [r for r in v.quarantine.to_dicts() if r["level"] == "subjects"]
     assert [(r["parent_record"], r["record"]) for r in kids] == [(3, 1), (2, 1), (3, 2), (2, 2)]
     assert all(r["checks"] == "parent_quarantined" for r in kids) and v.loaded == {"cases": 1, "subjects": 1}
+
+
+def test_counted_goods_are_whole_numbers():
+    """2.5 firearms is an error (quarantined, with the reason); 2.5 kg of cocaine is not."""
+    from contracts.rcmp import CONTRACT
+    from contracts.validate import validate
+
+    seized = dict(seizure_commodity="FIREARMS", seizure_unit="units")
+    df = _rcmp_frame([dict(seized, seizure_quantity="3"), dict(seized, seizure_quantity="2.5"),
+                      dict(seizure_commodity="COCAINE", seizure_unit="kg", seizure_quantity="2.5")])
+    v = validate(CONTRACT, {"occurrences": df})
+    q = v.quarantine.to_dicts()
+    assert v.loaded == {"occurrences": 2} and [r["source_id"] for r in q] == ["2026-000002"]
+    assert q[0]["columns"] == "seizure_quantity" and "whole number" in q[0]["reason"]

@@ -87,6 +87,26 @@ def _schemas() -> dict[str, dict[str, str]]:
     return out
 
 
+def _by_name(table: str, select: str, schemas: dict[str, dict[str, str]]) -> dict[str, list[tuple[str, str]]]:
+    """One hop by column name, for SQL sqlglot cannot resolve column by column: each output column
+    comes from the same-named columns of the tables the statement reads (a column computed under a
+    new name, such as a long-form ``value``, from every column of those tables that is not a key)."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(select, read="duckdb")
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    read = sorted({(f"{t.db}.{t.name}" if t.db not in ("", "main") else t.name) for t in tree.find_all(exp.Table)
+                   if t.name and t.name not in ctes and (f"{t.db}.{t.name}" if t.db not in ("", "main") else t.name)
+                   in schemas})
+    out: dict[str, list[tuple[str, str]]] = {}
+    keys = set(schemas.get(table, {})) & {c for t in read for c in schemas[t]}
+    for col in schemas.get(table, {}):
+        same = [(t, col) for t in read if col in schemas[t]]
+        out[col] = same or [(t, c) for t in read for c in schemas[t] if c not in keys]
+    return out
+
+
 def model_lineage() -> dict[str, dict[str, Any]]:
     """table -> file, upstream tables, and per column the staged-lake / reference columns it derives from."""
     from sqlglot.lineage import lineage
@@ -98,9 +118,14 @@ def model_lineage() -> dict[str, dict[str, Any]]:
         db, _, table = name.rpartition(".")
         nested[db or "main"][table] = cols
     models: dict[str, dict[str, Any]] = {}
+    from sqlglot.errors import SqlglotError
+
     for file, table, select in _model_statements():
-        nodes = lineage(None, select, schema=nested, dialect="duckdb", db="main")
-        hop = {col: _leaves(node) for col, node in nodes.items()}
+        try:
+            nodes = lineage(None, select, schema=nested, dialect="duckdb", db="main")
+            hop = {col: _leaves(node) for col, node in nodes.items()}
+        except SqlglotError:  # e.g. UNION ALL BY NAME of branches with different columns: match by name
+            hop = _by_name(table, select, schemas)
         upstream = sorted({t for leaves in hop.values() for t, _ in leaves})
         resolved: dict[str, list[str]] = {}
         for col, leaves in hop.items():

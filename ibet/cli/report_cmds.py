@@ -21,8 +21,13 @@ def _run(call, *args, **kwargs):  # noqa: ANN001, ANN202 - maps errors to exit c
 
 
 def indicators(
-    fiscal_year: Annotated[str, typer.Option("--fiscal-year", "-y", help="2006-07 (Canada, April-March) or FY2007 "
-                                                                         "(US, October-September).")],
+    fiscal_year: Annotated[Optional[str], typer.Option("--fiscal-year", "-y", help="2006-07 (Canada, April-March) or "
+                                                                                  "FY2007 (US, October-September).")]
+    = None,
+    first: Annotated[Optional[str], typer.Option("--from", help="First fiscal year of a series (with --to).")] = None,
+    last: Annotated[Optional[str], typer.Option("--to", help="Last fiscal year of a series (with --from).")] = None,
+    grain: Annotated[Literal["year", "quarter"], typer.Option("--grain", "-g", help="One row per fiscal year, or per "
+                                                                                   "fiscal quarter.")] = "year",
     region: Annotated[Region, typer.Option("--region", "-r", help="A region code, or ALL.")] = "ALL",
     audience: Annotated[Audience, typer.Option("--audience", "-a", help="Which published file.")] = "evaluator",
     only: Annotated[Optional[list[str]], typer.Option("--indicator", "-i", help="Show only these indicators.")]
@@ -30,33 +35,80 @@ def indicators(
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = "table",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to a file.")] = None,
 ) -> None:
-    """Program performance indicators for one fiscal year, per partner (suppressed below 5)."""
-    from warehouse.indicators import indicator_table
+    """Program performance indicators per partner, with the days they cover and their notes.
 
-    columns, rows = _run(indicator_table, home(), fiscal_year, audience=audience, region=region)
-    if only:
-        unknown = set(only) - {r[0] for r in rows}
-        if unknown:
-            fail(f"no such indicator for this year: {', '.join(sorted(unknown))}; "
-                 f"known: {', '.join(dict.fromkeys(r[0] for r in rows))}", Exit.USAGE)
-        rows = [r for r in rows if r[0] in only]
-    emit(columns, rows, fmt, output, f"indicators {fiscal_year} (region {region})")
+    One fiscal year (-y), or a series (--from 2024-25 --to 2026-27), by year or by quarter (-g quarter).
+    Values the evaluator file withholds say "withheld"."""
+    from warehouse.indicators import LEGEND, indicator_table, write_indicator_workbook
+
+    if fiscal_year and (first or last):
+        fail("give either --fiscal-year, or --from and --to", Exit.USAGE)
+    if not fiscal_year and not (first and last):
+        fail("give --fiscal-year FY, or --from FY --to FY (e.g. -y 2026-27, or --from 2024-25 --to 2026-27)",
+             Exit.USAGE)
+    settings = home()
+    columns, rows = _run(indicator_table, settings, fiscal_year, audience=audience, region=region, first=first,
+                         last=last, grain=grain, only=only)
+    span = fiscal_year or f"{first}..{last}"
+    title = f"indicators {span} by {grain} (region {region}, {audience} file)"
+    if fmt == "xlsx":
+        if output is None:
+            fail("--format xlsx needs --output FILE.xlsx", Exit.USAGE)
+        write_indicator_workbook(settings, output, columns, rows, audience=audience, title=title)
+        say(f"{len(rows):,} rows written to {output} (sheets: Indicators, Definitions, About)")
+        return
+    emit(columns, rows, fmt, output, title)
+    if fmt == "table":
+        say(f"[dim]{LEGEND}[/dim]")
 
 
 @report_app.command("dpr")
 def report_dpr(
     fiscal_year: Annotated[str, typer.Option("--fiscal-year", "-y", help="Canadian fiscal year, e.g. 2006-07.")],
-    fmt: Annotated[Literal["md", "html"], typer.Option("--format", "-f", help="Output format.")] = "md",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to a file (default: print).")]
-    = None,
+    fmt: Annotated[Literal["md", "html", "xlsx"], typer.Option("--format", "-f", help="Output format.")] = "md",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to a file (default: print; xlsx "
+                                                                          "needs one).")] = None,
     audience: Annotated[Audience, typer.Option("--audience", "-a", help="Which published file.")] = "evaluator",
 ) -> None:
-    """The horizontal-initiative table in the shape of the RCMP's FY2006-07 report."""
-    from warehouse.reports import render_dpr
+    """The horizontal-initiative table, row by row as in the RCMP's Departmental Performance Report."""
+    from warehouse.dpr_render import render_dpr
 
-    text = _run(render_dpr, home(), fiscal_year, fmt=fmt, audience=audience)
-    if output is not None:
-        output.write_text(text)
+    if fmt == "xlsx" and output is None:
+        fail("--format xlsx needs --output FILE.xlsx", Exit.USAGE)
+    text = _run(render_dpr, home(), fiscal_year, fmt=fmt, audience=audience, output=output)
+    if fmt == "xlsx":
+        say(f"report written to {output}")
+    elif output is not None:
+        _write_private(output, text)
         say(f"report written to {output}")
     else:
         typer.echo(text, nl=False)
+
+
+@report_app.command("review")
+def report_review(
+    fiscal_year: Annotated[str, typer.Option("--fiscal-year", "-y", help="Canadian fiscal year, e.g. 2026-27.")],
+    years: Annotated[int, typer.Option("--years", help="Fiscal years in the trend, ending with this one.", min=1,
+                                       max=20)] = 5,
+    fmt: Annotated[Literal["html", "xlsx"], typer.Option("--format", "-f", help="Output format.")] = "html",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write (default: "
+                                                                          "IBET_HOME/reports/review_FY.FORMAT).")]
+    = None,
+    audience: Annotated[Audience, typer.Option("--audience", "-a", help="Which published file.")] = "evaluator",
+) -> None:
+    """The program-review report: DPR table, headline indicators with trends and quarterly charts, definitions."""
+    from warehouse.review import write_review
+
+    settings = home()
+    target = output or settings.home / "reports" / f"review_{fiscal_year}.{fmt}"
+    path = _run(write_review, settings, fiscal_year, target, fmt=fmt, audience=audience, years=years)
+    say(f"review report written to {path}")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Reports hold program figures: written owner/group-only, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.chmod(0o640)
+    tmp.replace(path)

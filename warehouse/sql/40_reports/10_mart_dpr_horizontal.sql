@@ -38,7 +38,7 @@ SELECT f.fiscal_year_can AS fiscal_year, p.program, p.lead_department, p.total_a
            dpr_phrase('joint operations', i.joint_operations, i.joint_operations_hidden, '{:,.0f}'),
            dpr_phrase('seizures (CAD)', i.seizure_value_cad, i.seizure_value_hidden, '${:,.0f}'),
            dpr_phrase('subjects linked across agencies', i.subjects_linked, i.subjects_linked_hidden, '{:,.0f}')
-       ), ''), 'no enforcement records in the warehouse for this year') AS results_achieved
+       ), ''), 'no records in the warehouse for this year') AS results_achieved
 FROM fact_finance AS f
 CROSS JOIN ref_program AS p
 LEFT JOIN dim_agency AS a USING (agency_code)
