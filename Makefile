@@ -69,4 +69,4 @@ lineage: setup  ## regenerate warehouse/lineage.json (column lineage for the dat
 	$(PY) -m warehouse.lineage
 
 mutation: setup  ## mutation testing of the privacy core (cosmic-ray + hand-written SQL mutants); a benchmark, not in make test
-	$(PY) -m ibet.benchmarks.mutation --only privacy,validate,sql,publish
+	$(PY) -m ibet.benchmarks.mutation --only privacy,validate,suppression,sql,publish

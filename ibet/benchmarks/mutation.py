@@ -1,6 +1,6 @@
 """Mutation testing of the privacy and releasability core: do the tests notice when it breaks?
 
-    python -m ibet.benchmarks.mutation [--only privacy,validate,sql,publish] [--out benchmarks/RESULTS.md]
+    python -m ibet.benchmarks.mutation [--only privacy,validate,suppression,sql,publish] [--out benchmarks/RESULTS.md]
 
 Python modules are mutated by cosmic-ray (every operator it has: comparisons, booleans,
 numbers, binary and unary operators, loops, exceptions). The warehouse SQL and the audience
@@ -35,6 +35,7 @@ PYTHON_TARGETS: dict[str, tuple[str, list[str]]] = {
                                     "tests/test_ingest_generated.py::test_pseudonyms_are_64_hex"]),
     "validate": ("contracts/validate.py", ["tests/test_contracts.py", "tests/test_malformed.py",
                                           "tests/test_ingest_generated.py"]),
+    "suppression": ("warehouse/suppression.py", ["tests/test_disclosure.py"]),
     "publish": ("warehouse/publish.py", ["tests/test_publish.py", "-k", "not two_builds and not need_to_know",
                                         "tests/test_warehouse_generated.py::"
                                         "test_publish_under_a_connected_reader_that_reads_after_the_switch"]),
@@ -221,7 +222,7 @@ def report(outcomes: list[Outcome]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="privacy,validate,sql,publish",
+    parser.add_argument("--only", default="privacy,validate,suppression,sql,publish",
                         help="comma-separated: privacy,validate,sql,publish")
     parser.add_argument("--timeout", type=float, default=600.0, help="safety timeout per test run, seconds")
     parser.add_argument("--json", type=Path, help="also write the outcomes as JSON here")
