@@ -9,16 +9,14 @@ raw value of an identifier or free-text column never leaves this module.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-os.environ.setdefault("PANDERA_VALIDATION_DEPTH", "SCHEMA_AND_DATA")
+import pandera.polars as pa
+import polars as pl
+from pandera.config import ValidationDepth, config_context
 
-import pandera.polars as pa  # noqa: E402
-import polars as pl  # noqa: E402
-
-from contracts.base import CODE_LIKE, OPERATIONAL, PERSONAL_TEXT, Contract, parsers, privacy_of  # noqa: E402
-from transforms.readers import PARENT, ROW, RejectedFile  # noqa: E402
+from contracts.base import CODE_LIKE, OPERATIONAL, PERSONAL_TEXT, Contract, parsers, privacy_of
+from contracts.readers import PARENT, ROW, RejectedFile
 
 _CHECK_REASONS = {
     "not_nullable": "required value missing",
@@ -79,7 +77,8 @@ def _failures(level: str, sch: pa.DataFrameSchema, df: pl.DataFrame) -> pl.DataF
     empty = pl.DataFrame(schema={"pos": pl.Int64, "column": pl.Utf8, "check": pl.Utf8, "reason": pl.Utf8,
                                  "value": pl.Utf8})
     try:
-        sch.validate(df, lazy=True)
+        with config_context(validation_depth=ValidationDepth.SCHEMA_AND_DATA):  # never schema-only, whatever the env
+            sch.validate(df, lazy=True)
         return empty
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases

@@ -16,7 +16,6 @@ retries them.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import stat
 from dataclasses import asdict, dataclass, field
@@ -31,12 +30,12 @@ from contracts.base import Contract
 from contracts.validate import Validation, validate
 from ibet import privacy
 from ibet.keys import fingerprint, load_key
-from ibet.lake import PART_FILE, lake_lock, partition_dir, read_json, write_json, write_parquet
+from ibet.lake import PART_FILE, file_checksum, lake_lock, partition_dir, read_json, write_json, write_parquet
 from ibet.logs import get_logger
 from ibet.registry import Source, source_for
 from ibet.settings import Settings, get_settings
 from transforms.common import register_reference
-from transforms.readers import PARENT, ROW, RejectedFile
+from contracts.readers import PARENT, ROW, RejectedFile
 
 
 @dataclass
@@ -60,14 +59,6 @@ class IngestResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def file_checksum(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def manifest_path(settings: Settings, source: Source, key: str) -> Path:

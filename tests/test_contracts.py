@@ -65,7 +65,7 @@ def test_quarantine_keeps_failing_values_of_operational_columns_only():
 
     from contracts.rcmp import CONTRACT
     from contracts.validate import validate
-    from transforms.readers import ROW
+    from contracts.readers import ROW
 
     good = {c: None for c in CONTRACT.levels["occurrences"].columns}
     good.update(occurrence_id="2026-000001", reported_local="2026-11-03 10:00", detachment_tz="America/Toronto",
@@ -90,7 +90,7 @@ def _rcmp_frame(rows: list[dict]):
     import polars as pl
 
     from contracts.rcmp import CONTRACT
-    from transforms.readers import ROW
+    from contracts.readers import ROW
 
     good = {c: None for c in CONTRACT.levels["occurrences"].columns}
     good.update(occurrence_id="2026-000001", reported_local="2026-11-03 10:00", detachment_tz="America/Toronto",
@@ -121,7 +121,7 @@ def test_a_column_of_the_wrong_type_rejects_the_whole_file_naming_it():
 
     from contracts.cbsa import CONTRACT
     from contracts.validate import validate
-    from transforms.readers import PARENT, ROW, RejectedFile
+    from contracts.readers import PARENT, ROW, RejectedFile
 
     events = pl.DataFrame([{c: None for c in CONTRACT.levels["events"].columns}],
                           schema={c: pl.Utf8 for c in CONTRACT.levels["events"].columns}).with_columns(
@@ -156,7 +156,7 @@ def test_children_of_a_quarantined_record_follow_it_in_record_order():
 
     from contracts.ice import CONTRACT
     from contracts.validate import validate
-    from transforms.readers import PARENT, ROW
+    from contracts.readers import PARENT, ROW
 
     cases = pl.DataFrame({
         "case_number": ["HSI-1", "HSI-2", "HSI-3"], "opened_on": [dt.date(2026, 1, 1)] * 3,

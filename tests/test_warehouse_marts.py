@@ -115,6 +115,10 @@ def _build_known(s):
     for i in range(6):
         lb.program("radio_tests", "2007-09-05", test_id=f"R2-{i}", test_date=dt.date(2007, 9, 5), region_code="CMA",
                    agencies="rcmp;uscg", agency_count=2, cross_border=True, success=i < 4)
+    # a share on 6 records whose complement is 1: 5 of 6 tests passed in 2009-10 (the failure would show)
+    for i in range(6):
+        lb.program("radio_tests", "2009-09-08", test_id=f"R3-{i}", test_date=dt.date(2009, 9, 8), region_code="CMA",
+                   agencies="rcmp;uscg", agency_count=2, cross_border=True, success=i < 5)
     # one cell per agency in 2008-09 (EST) with every caveat, ORCON included: EST_CELL says what was sent
     for agency, caveats in EST_CELL.items():
         for i, caveat in enumerate(caveats):
@@ -317,6 +321,9 @@ def test_outreach_and_radio(known):
     assert ind(known, "ibet", "CAN", "2007-08", "radio_tests_passed", region="CMA")[:2] == (4, 6)
     assert ind(known, "evaluator", "CAN", "2007-08", "radio_tests", region="CMA") == (6, 6, False)
     assert ind(known, "evaluator", "CAN", "2007-08", "radio_tests_passed", region="CMA") == (None, None, True)
+    # 5 of 6 passed: the count (5) and the basis (6) may show, the share may not (6 x share = the 1 failure)
+    assert ind(known, "ibet", "CAN", "2009-10", "radio_pass_rate", region="CMA")[:2] == (round(5 / 6, 4), 6)
+    assert ind(known, "evaluator", "CAN", "2009-10", "radio_pass_rate", region="CMA") == (None, None, True)
 
 
 def test_evaluator_file_is_aggregate_only(known):

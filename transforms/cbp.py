@@ -10,7 +10,7 @@ import pyarrow as pa
 from contracts.cbp import CONTRACT, TZ_ABBREVIATIONS
 from transforms.canonical import LB_TO_KG
 from transforms.common import empty, finalize, source_columns, with_region
-from transforms.readers import read_delimited
+from contracts.readers import read_delimited
 
 def _tz_offset(col: str) -> str:
     cases = " ".join(f"WHEN '{k}' THEN {v}" for k, v in TZ_ABBREVIATIONS.items())

@@ -8,7 +8,7 @@ import polars as pl
 import pyarrow as pa
 
 from transforms.common import commodity_category, finalize, source_columns, with_region
-from transforms.readers import RejectedFile, explode_children, read_ndjson
+from contracts.readers import RejectedFile, explode_children, read_ndjson
 
 S, F, B = pl.Utf8, pl.Float64, pl.Boolean
 JSON_SCHEMA = {

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from contracts.ice import CONTRACT
 from transforms.common import empty, finalize, source_columns, with_region
-from transforms.readers import ROW, RejectedFile, explode_children, safe_parser_message
+from contracts.readers import ROW, RejectedFile, explode_children, safe_parser_message
 
 CASE_TYPES = {
     "case_number": pl.Utf8, "opened_on": pl.Date, "updated_at": pl.Datetime("us", "UTC"), "category": pl.Utf8,

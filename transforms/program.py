@@ -8,7 +8,7 @@ import polars as pl
 import pyarrow as pa
 
 from transforms.common import finalize, source_columns
-from transforms.readers import read_delimited
+from contracts.readers import read_delimited
 
 
 def reader(contract_columns: list[str]):  # noqa: ANN201 - returns the module-level read()

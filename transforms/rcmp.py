@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from contracts.rcmp import CONTRACT
 from transforms.common import commodity_category, finalize, source_columns, with_region
-from transforms.readers import read_delimited
+from contracts.readers import read_delimited
 
 
 def read(path: Path) -> dict[str, pl.DataFrame]:

@@ -8,7 +8,7 @@ import polars as pl
 import pyarrow as pa
 
 from transforms.common import commodity_category, finalize, source_columns, with_region
-from transforms.readers import read_xml_records
+from contracts.readers import read_xml_records
 
 FIELDS = {
     "id": "@id", "dtg": "DTG", "district": "District", "lat": "Position/@lat", "lon": "Position/@lon",

@@ -168,7 +168,7 @@ def source_lineage() -> dict[str, dict[str, dict[str, list[list[str]]]]]:
 
     from contracts.base import privacy_of
     from ibet.registry import sources
-    from transforms.readers import PARENT, ROW
+    from contracts.readers import PARENT, ROW
 
     _quiet_sqlglot()
     out: dict[str, dict[str, dict[str, list[list[str]]]]] = {}

@@ -95,7 +95,7 @@ def _digests(lake: Path) -> dict[str, tuple[str, str]]:
 
 def verify_files(lake: Path, files: list[str]) -> None:
     """Each file's SHA-256 against the digest its ingest recorded; a clear error naming the first bad one."""
-    from ibet.ingest import file_checksum
+    from ibet.lake import file_checksum
 
     recorded = _digests(lake)
     for rel in files:

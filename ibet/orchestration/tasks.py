@@ -35,7 +35,8 @@ def expected_files(agency: str, day: dt.date, settings: Settings | None = None) 
 
 def _changed_fiscal_files(agency: str, settings: Settings) -> list[Path]:
     """Fiscal-year files (finance) in the inbox that are new or changed since their last ingest."""
-    from ibet.ingest import file_checksum, manifest_path
+    from ibet.ingest import manifest_path
+    from ibet.lake import file_checksum
     from ibet.lake import read_json
 
     out = []

@@ -1,0 +1,70 @@
+"""Imports run one way (import-linter's contracts in pyproject.toml), and no module reads the environment
+when imported."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FOUNDATION = ("ibet.settings", "ibet.registry", "ibet.reference", "ibet.lake", "ibet.keys", "ibet.privacy",
+              "ibet.exports", "ibet.workbook", "ibet.logs")
+#: top to bottom: a module may import only its own layer or the ones below
+LAYERS = [("dags",), ("ibet.cli", "ibet.benchmarks", "ibet.orchestration", "ibet.ingest", "ibet.generator"),
+          ("warehouse",), ("transforms",), ("contracts",), FOUNDATION]
+
+
+def _layer(module: str) -> int | None:
+    for i, prefixes in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return i
+    return None
+
+
+def _modules() -> list[tuple[str, Path]]:
+    out = []
+    for pattern in ("ibet/**/*.py", "contracts/*.py", "transforms/*.py", "warehouse/**/*.py", "dags/*.py"):
+        for p in ROOT.glob(pattern):
+            out.append((".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"), p))
+    return out
+
+
+def test_import_linter_contracts_are_kept():
+    lint = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "2 kept, 0 broken" in done.stdout
+
+
+def test_no_import_runs_up_a_layer():
+    """The same rule read independently from the source (every import, also inside functions)."""
+    upward = []
+    for module, path in _modules():
+        src = _layer(module)
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+            for name in names:
+                dst = _layer(name)
+                if src is not None and dst is not None and dst < src:
+                    upward.append(f"{module} -> {name}")
+    assert upward == []
+    assert len(_modules()) > 60  # the scan saw the project
+
+
+def test_no_module_reads_the_environment_when_imported():
+    """Settings are read when a command or task runs, never at import (a DAG file's parse, a test's collection)."""
+    readers = []
+    for module, path in _modules():
+        if module.startswith(("ibet.cli", "dags")):
+            continue  # the command line's choices and the DAG files are entry points
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+                continue
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                continue  # a docstring
+            text = ast.unparse(node)
+            if any(k in text for k in ("os.environ", "getenv(", "get_settings(", "reference_path(")):
+                readers.append(f"{module}:{node.lineno}")
+    assert readers == []
