@@ -20,8 +20,6 @@ FREE_TEXT = "free_text"
 OPERATIONAL = "operational"
 PRIVACY_CLASSES = (IDENTIFIER, QUASI, FREE_TEXT, OPERATIONAL)
 
-#: Classes whose raw values must never leave validation (nor appear in a quarantine file).
-SENSITIVE = (IDENTIFIER, QUASI, FREE_TEXT)
 
 IANA_ZONES = sorted(zoneinfo.available_timezones())
 ALPHA3 = r"^[A-Z]{3}$"

@@ -1,6 +1,7 @@
 """CBP (U.S. Border Patrol, northern sectors) ``CBP_NB_YYYYMMDD.csv`` (ICD: CBP)."""
 import polars as pl
 
+from ibet.vocabulary import CAVEATS_SENT
 from contracts.base import (ALPHA3, CODE, FREE_TEXT, PLACE_NAME, max_length, IDENTIFIER, OPERATIONAL, QUASI, Contract, col, dms,
                             number_between, parses_date, parses_datetime, schema, whole_number_between)
 
@@ -32,7 +33,7 @@ events = schema("cbp_events", {
     "currency_usd": col(S, OPERATIONAL, "USD seized", checks=[number_between(0, 1e12)]),
     "firearms_count": col(S, OPERATIONAL, "Firearms seized", checks=[whole_number_between(0, 100000)]),
     "remarks": col(S, FREE_TEXT, "Remarks (dropped before the lake)"),
-    "release": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=["REL_IBET", "REL_USA", "ORCON"]),
+    "release": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=CAVEATS_SENT["USA"]),
 }, "One row per Border Patrol event on the northern border.")
 
 CONTRACT = Contract("cbp", {"events": events}, id_column="event_no")

@@ -5,11 +5,13 @@ conveyance), its persons and its goods lines; each level has its own schema and 
 """
 import polars as pl
 
+from ibet.vocabulary import CAVEATS_SENT, COMMODITY_CODES
 from contracts.base import (ALPHA3, FREE_TEXT, whole_when, IDENTIFIER, OPERATIONAL, QUASI, Contract, col,
                             iso8601_with_offset, number_between, parses_date, schema)
-from contracts.rcmp import COMMODITIES
 
 S, F, B = pl.Utf8, pl.Float64, pl.Boolean
+#: the ICD's event actions (the generator writes exactly these)
+ACTIONS = ["SEIZURE", "ARREST", "REFUSAL", "REFERRAL"]
 
 events = schema("cbsa_events", {
     "event_ref": col(S, OPERATIONAL, "Event reference CBSA-YY-NNNNNNN", nullable=False, unique=True,
@@ -18,13 +20,13 @@ events = schema("cbsa_events", {
     "office_code": col(S, OPERATIONAL, "CBSA office, 4 digits", nullable=False, regex=r"^\d{4}$"),
     "between_ports": col(B, OPERATIONAL, "Event between ports of entry"),
     "action": col(S, OPERATIONAL, "SEIZURE/ARREST/REFUSAL/REFERRAL", nullable=False,
-                  isin=["SEIZURE", "ARREST", "REFUSAL", "REFERRAL"]),
+                  isin=ACTIONS),
     "lat": col(F, OPERATIONAL, "location.lat", checks=[number_between(-90, 90)]),
     "lon": col(F, OPERATIONAL, "location.lon", checks=[number_between(-180, 180)]),
     "conveyance_mode": col(S, OPERATIONAL, "conveyance.mode", isin=["ROAD", "RAIL", "MARINE", "AIR", "FOOT"]),
     "conveyance_plate": col(S, IDENTIFIER, "conveyance.plate", derived="plate_key"),
     "officer_notes": col(S, FREE_TEXT, "Officer notes (dropped before the lake)"),
-    "caveat": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=["REL_IBET", "REL_CAN", "ORCON"]),
+    "caveat": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=CAVEATS_SENT["CAN"]),
 }, "One row per CBSA enforcement event.")
 
 persons = schema("cbsa_persons", {
@@ -39,7 +41,7 @@ persons = schema("cbsa_persons", {
 }, "One row per person named by an event.")
 
 goods = schema("cbsa_goods", {
-    "commodity": col(S, OPERATIONAL, "Commodity code (RCMP codes)", nullable=False, isin=COMMODITIES),
+    "commodity": col(S, OPERATIONAL, "Commodity code (RCMP codes)", nullable=False, isin=list(COMMODITY_CODES)),
     "quantity": col(F, OPERATIONAL, "Quantity in uom", checks=[number_between(0, 1e9), whole_when("uom", ("NMB",))]),
     "uom": col(S, OPERATIONAL, "KGM/GRM/NMB", isin=["KGM", "GRM", "NMB"]),
     "value_cad": col(F, OPERATIONAL, "Value, CAD", checks=[number_between(0, 1e12)]),

@@ -4,6 +4,7 @@ import datetime as dt
 import pandera.polars as pa
 import polars as pl
 
+from ibet.vocabulary import CAVEATS_SENT
 from contracts.base import (ALPHA3, CODE, FREE_TEXT, IDENTIFIER, OPERATIONAL, QUASI, Contract, _check, col,
                             number_between, schema, whole_number_between)
 from ibet.reference import region_codes
@@ -34,7 +35,7 @@ cases = schema("ice_cases", {
     "partner_agencies": col(S, OPERATIONAL, "Partner agencies, comma-joined by the reader",
                             regex=PARTNER_LIST),
     "summary": col(S, FREE_TEXT, "Case summary (dropped before the lake)"),
-    "caveat": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=["REL_IBET", "REL_USA", "ORCON"]),
+    "caveat": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=CAVEATS_SENT["USA"]),
 }, "One row per case touched that day.")
 
 subjects = schema("ice_subjects", {

@@ -4,10 +4,12 @@ import polars as pl
 from contracts.base import (CODE, OPERATIONAL, max_length, Contract, _check, boolean_words, col, number_between, parses_date, schema,
                             whole_number_between)
 from ibet.reference import region_codes
+from ibet.registry import PARTNERS
 
 S = pl.Utf8
-AGENCY_CODES = ["rcmp", "cbsa", "cbp", "ice", "uscg"]
-AGENCY_LIST = r"^(rcmp|cbsa|cbp|ice|uscg)([;,](rcmp|cbsa|cbp|ice|uscg))*$"
+AGENCY_CODES = list(PARTNERS)
+_CODES = "|".join(PARTNERS)
+AGENCY_LIST = rf"^({_CODES})([;,]({_CODES}))*$"
 
 
 def _fiscal_year() -> object:

@@ -1,11 +1,11 @@
 """RCMP occurrence extract ``RCMP_IBET_OCC_YYYYMMDD.csv`` (ICD: RCMP)."""
 import polars as pl
 
+from ibet.vocabulary import CAVEATS_SENT, COMMODITY_CODES
 from contracts.base import (ALPHA3, CODE, FREE_TEXT, PLACE_NAME, max_length, whole_when, IANA_ZONES, IDENTIFIER, OPERATIONAL, QUASI, Contract,
                             col, number_between, parses_date, parses_datetime, schema)
 
 OCCURRENCE_TYPES = ["DRUG", "FIREARM", "HUMAN_SMUGGLING", "TOBACCO", "CURRENCY", "NATSEC", "ILLEGAL_ENTRY", "OTHER"]
-COMMODITIES = ["COCAINE", "METH", "FENTANYL", "CANNABIS", "FIREARMS", "TOBACCO", "CURRENCY"]
 S = pl.Utf8
 
 occurrences = schema("rcmp_occurrences", {
@@ -29,13 +29,13 @@ occurrences = schema("rcmp_occurrences", {
     "subject_citizenship": col(S, QUASI, "ISO 3166 alpha-3", regex=ALPHA3),
     "licence_plate": col(S, IDENTIFIER, "Licence plate", derived="plate_key"),
     "plate_jurisdiction": col(S, OPERATIONAL, "2-letter province/state", regex=r"^[A-Z]{2}$"),
-    "seizure_commodity": col(S, OPERATIONAL, "Seized commodity code", isin=COMMODITIES),
+    "seizure_commodity": col(S, OPERATIONAL, "Seized commodity code", isin=list(COMMODITY_CODES)),
     "seizure_quantity": col(S, OPERATIONAL, "Quantity in seizure_unit",
                             checks=[number_between(0, 1e9), whole_when("seizure_unit", ("units",))]),
     "seizure_unit": col(S, OPERATIONAL, "kg/g/units/CAD", isin=["kg", "g", "units", "CAD"]),
     "seizure_value_cad": col(S, OPERATIONAL, "Estimated value, CAD", checks=[number_between(0, 1e12)]),
     "narrative": col(S, FREE_TEXT, "Narrative (dropped before the lake)"),
-    "caveat": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=["REL_IBET", "REL_CAN", "ORCON"]),
+    "caveat": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=CAVEATS_SENT["CAN"]),
 }, "One row per RCMP occurrence reported that day.")
 
 CONTRACT = Contract("rcmp", {"occurrences": occurrences}, id_column="occurrence_id")

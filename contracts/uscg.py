@@ -1,11 +1,14 @@
 """USCG maritime interdiction reports ``USCG_MIR_YYYYMMDD.xml`` (ICD: USCG)."""
 import polars as pl
 
+from ibet.vocabulary import CAVEATS_SENT, COMMODITY_CODES
 from contracts.base import (ALPHA3, FREE_TEXT, VESSEL_NAME, max_length, IDENTIFIER, OPERATIONAL, QUASI, Contract, boolean_words, col,
                             degrees_decimal_minutes, dtg_zulu, number_between, parses_date, schema,
                             whole_number_between)
 
 S = pl.Utf8
+#: the ICD's interdiction outcomes (the generator writes exactly these)
+OUTCOMES = ["BOARDING", "SEIZURE", "ARREST", "WARNING"]
 DTG = r"^(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])[0-5]\dZ (JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC) \d{2}$"
 
 interdictions = schema("uscg_interdictions", {
@@ -26,16 +29,16 @@ interdictions = schema("uscg_interdictions", {
     "master_nationality": col(S, QUASI, "alpha-3", regex=ALPHA3),
     "persons_aboard": col(S, OPERATIONAL, "Persons aboard", checks=[whole_number_between(0, 10000)]),
     "outcome": col(S, OPERATIONAL, "BOARDING/SEIZURE/ARREST/WARNING", nullable=False,
-                   isin=["BOARDING", "SEIZURE", "ARREST", "WARNING"]),
+                   isin=OUTCOMES),
     "shiprider": col(S, OPERATIONAL, "Joint patrol with an RCMP officer aboard", isin=["true", "false"],
                      checks=[boolean_words(("true",), ("false",))]),
     "narrative": col(S, FREE_TEXT, "Narrative (the reader never extracts it)"),
-    "caveat": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=["REL_IBET", "REL_USA", "ORCON"]),
+    "caveat": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=CAVEATS_SENT["USA"]),
 }, "One row per Interdiction element.")
 
 seizures = schema("uscg_seizures", {
     "commodity": col(S, OPERATIONAL, "Commodity code", nullable=False,
-                     isin=["COCAINE", "METH", "FENTANYL", "CANNABIS", "FIREARMS", "TOBACCO", "CURRENCY"]),
+                     isin=list(COMMODITY_CODES)),
     "kg": col(S, OPERATIONAL, "Kilograms", checks=[number_between(0, 1e9)]),
     "value_usd": col(S, OPERATIONAL, "Value, USD", checks=[number_between(0, 1e12)]),
 }, "One row per Seizure element of an interdiction.")

@@ -29,9 +29,6 @@ from functools import lru_cache
 
 import duckdb
 
-#: The pseudonym domains; the domain is part of the HMAC message, so a plate and a
-#: passport with the same characters never collide.
-DOMAINS = ("PERSON", "DOCUMENT", "ANUMBER", "PLATE", "VESSEL")
 #: Surname particles kept with the surname when a name is written "FIRST ... LAST".
 PARTICLES = ("de", "del", "della", "di", "da", "das", "do", "dos", "du", "des", "la", "le", "van", "von", "der",
              "den", "ter", "st", "ste", "saint", "sainte", "bin", "ibn", "al", "el", "mac")

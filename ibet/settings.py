@@ -21,6 +21,8 @@ from typing import Literal
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ibet.vocabulary import REL_CAN, REL_IBET, REL_USA
+
 #: Environment variable naming the runtime home.
 HOME_ENV = "IBET_HOME"
 #: Default home, relative to the working directory.
@@ -34,10 +36,10 @@ KEY_FILE_ENV = "IBET_PSEUDONYM_KEY_FILE"
 
 #: Published warehouse audiences and the caveats each may read (DOMAIN.md, releasability).
 AUDIENCES: dict[str, tuple[str, ...]] = {
-    "ibet": ("REL_IBET",),
-    "can": ("REL_IBET", "REL_CAN"),
-    "usa": ("REL_IBET", "REL_USA"),
-    "evaluator": ("REL_IBET", "REL_CAN", "REL_USA"),
+    "ibet": (REL_IBET,),
+    "can": (REL_IBET, REL_CAN),
+    "usa": (REL_IBET, REL_USA),
+    "evaluator": (REL_IBET, REL_CAN, REL_USA),
 }
 #: Smallest count the aggregate-only evaluator warehouse may show.
 SUPPRESSION_THRESHOLD = 5

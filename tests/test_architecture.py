@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FOUNDATION = ("ibet.settings", "ibet.registry", "ibet.reference", "ibet.lake", "ibet.keys", "ibet.privacy",
+FOUNDATION = ("ibet.settings", "ibet.registry", "ibet.vocabulary", "ibet.reference", "ibet.lake", "ibet.keys", "ibet.privacy",
               "ibet.exports", "ibet.workbook", "ibet.logs")
 #: top to bottom: a module may import only its own layer or the ones below
 LAYERS = [("dags",), ("ibet.cli", "ibet.benchmarks", "ibet.orchestration", "ibet.ingest", "ibet.generator"),
@@ -68,3 +68,29 @@ def test_no_module_reads_the_environment_when_imported():
             if any(k in text for k in ("os.environ", "getenv(", "get_settings(", "reference_path(")):
                 readers.append(f"{module}:{node.lineno}")
     assert readers == []
+
+
+def test_no_domain_list_is_copied():
+    """Commodities, categories, actions and caveats are spelled out in ibet/vocabulary.py only: no other
+    module holds a literal list of three or more of them (an agency's own action codes in its contract, as
+    the ICD gives them, excepted), and no SQL file names a commodity or a fiscal month."""
+    from ibet import vocabulary
+
+    lists = {"commodities": set(vocabulary.COMMODITIES), "categories": set(vocabulary.CATEGORIES),
+             "actions": set(vocabulary.ACTIONS), "caveats": set(vocabulary.CAVEATS)}
+    copies = []
+    for module, path in _modules():
+        if module == "ibet.vocabulary":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+                values = [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+                if len(values) >= 3 and len(values) == len(node.elts):
+                    copies += [f"{module}:{node.lineno} {name}" for name, known in lists.items()
+                               if set(values) <= known
+                               and not (module.startswith("contracts.") and name == "actions")]
+    assert copies == []
+    for sql in (ROOT / "warehouse" / "sql").rglob("*.sql"):
+        text = sql.read_text()
+        assert not any(f"'{c}'" in text for c in vocabulary.COMMODITIES), sql.name
+        assert "month(d) < 4" not in text and "month(d) >= 10" not in text, sql.name

@@ -50,13 +50,6 @@ TABLES: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
-#: Canonical threat categories (DOMAIN.md) and commodities.
-CATEGORIES = ("DRUGS", "FIREARMS", "HUMAN_SMUGGLING", "TOBACCO", "CURRENCY", "NATSEC", "ILLEGAL_ENTRY",
-              "FINANCIAL", "OTHER")
-COMMODITIES = ("COCAINE", "METH", "FENTANYL", "CANNABIS", "FIREARMS", "TOBACCO", "CURRENCY", "UNSPECIFIED")
-ACTIONS = ("OCCURRENCE", "SEIZURE", "ARREST", "APPREHENSION", "REFUSAL", "REFERRAL", "GOTAWAY",
-           "BOARDING", "WARNING", "INVESTIGATION")
-CAVEATS = ("REL_IBET", "REL_CAN", "REL_USA", "ORCON")
 #: Columns holding keyed pseudonyms (64 lowercase hex characters).
 PSEUDONYM_COLUMNS = ("person_key", "document_key", "anumber_key", "plate_key", "vessel_key")
 

@@ -9,19 +9,13 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from ibet import vocabulary
 from ibet.reference import regions, unit_regions
 from transforms.canonical import TABLES
 
-#: commodity -> category, as SQL
-COMMODITY_CATEGORY = (
-    "CASE {c} WHEN 'COCAINE' THEN 'DRUGS' WHEN 'METH' THEN 'DRUGS' WHEN 'FENTANYL' THEN 'DRUGS' "
-    "WHEN 'CANNABIS' THEN 'DRUGS' WHEN 'FIREARMS' THEN 'FIREARMS' WHEN 'TOBACCO' THEN 'TOBACCO' "
-    "WHEN 'CURRENCY' THEN 'CURRENCY' ELSE 'OTHER' END"
-)
-
-
 def commodity_category(expr: str) -> str:
-    return COMMODITY_CATEGORY.format(c=expr)
+    """SQL: the category of a commodity code (the vocabulary's mapping)."""
+    return vocabulary.commodity_category_sql(expr)
 
 
 def register_reference(con: duckdb.DuckDBPyConnection) -> None:

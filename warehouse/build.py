@@ -25,12 +25,11 @@ from typing import Callable
 import duckdb
 import polars as pl
 
-from ibet import reference
+from ibet import reference, vocabulary
 from ibet.lake import read_json
 from ibet.logs import get_logger
 from ibet.registry import AGENCIES
 from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings, get_settings
-from transforms.canonical import CATEGORIES
 from warehouse import constraints, runner, suppression
 from warehouse.publish import (AudienceBuild, BuildLockedError, PublishedIntegrityError, PublishError, build_dir,
                                build_lock, clean_stale, latest_unpublished, publish_build, published_path,
@@ -44,24 +43,6 @@ __all__ = ["AudienceBuild", "BuildLockedError", "BuildResult", "PublishError", "
 #: Published files are written in DuckDB's v1.5.0 storage format: DuckDB 1.5 clients (the
 #: `duckdb` shell shipped in the venv, BI drivers) and 2.x read them alike.
 STORAGE_VERSION = "v1.5.0"
-
-
-CATEGORY_LABELS = {
-    "DRUGS": ("Drugs", "RCMP DRUG, ICE NARCOTICS, CBP drug_type, seized drugs"),
-    "FIREARMS": ("Firearms", "RCMP FIREARM, ICE WEAPONS, firearms seized"),
-    "HUMAN_SMUGGLING": ("Human smuggling", "RCMP/ICE HUMAN_SMUGGLING, CBP groups of 3 or more"),
-    "TOBACCO": ("Tobacco", "contraband tobacco"),
-    "CURRENCY": ("Currency", "undeclared currency, proceeds of crime"),
-    "NATSEC": ("National security", "RCMP/ICE NATSEC"),
-    "ILLEGAL_ENTRY": ("Illegal entry", "illegal crossings, refusals, CBP GOTAWAY"),
-    "FINANCIAL": ("Financial crime", "ICE FINANCIAL"),
-    "OTHER": ("Other", "anything else (boardings, warnings, referrals)"),
-}
-COMMODITY_CATEGORY = {
-    "COCAINE": ("DRUGS", "kg"), "METH": ("DRUGS", "kg"), "FENTANYL": ("DRUGS", "kg"), "CANNABIS": ("DRUGS", "kg"),
-    "FIREARMS": ("FIREARMS", "units"), "TOBACCO": ("TOBACCO", "kg"), "CURRENCY": ("CURRENCY", "value"),
-    "UNSPECIFIED": ("", "value"),
-}
 
 
 @dataclass
@@ -95,10 +76,11 @@ def register_reference(con: duckdb.DuckDBPyConnection, caveats: tuple[str, ...])
                                          "maritime")
     agencies = pl.DataFrame([{"agency_code": a.code, "agency_name": a.name, "country": a.country,
                               "reports": a.reports, "fiscal_calendar": a.fiscal_calendar} for a in AGENCIES.values()])
-    categories = pl.DataFrame([{"category": c, "label": CATEGORY_LABELS[c][0], "description": CATEGORY_LABELS[c][1]}
-                               for c in CATEGORIES])
-    commodities = pl.DataFrame([{"commodity": c, "category": k or None, "measured_in": m}
-                                for c, (k, m) in COMMODITY_CATEGORY.items()])
+    categories = pl.DataFrame([{"category": c, "label": label, "description": text}
+                               for c, (label, text) in vocabulary.CATEGORIES.items()])
+    commodities = pl.DataFrame([{"commodity": c, "category": k, "measured_in": m}
+                                for c, (k, m) in vocabulary.COMMODITIES.items()]
+                               + [{"commodity": vocabulary.UNSPECIFIED, "category": None, "measured_in": "value"}])
     fx = pl.read_csv(reference.reference_path("fx_rates.csv"), schema_overrides={"usd_to_cad": pl.Float64})
     ref = reference.program_reference()
     p = ref["program"]
@@ -118,6 +100,9 @@ def register_reference(con: duckdb.DuckDBPyConnection, caveats: tuple[str, ...])
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}")
         con.unregister(f"_{name}")
     con.execute(f"CREATE OR REPLACE TEMP MACRO ibet_suppression_threshold() AS {int(SUPPRESSION_THRESHOLD)}")
+    for calendar, suffix in (("CAN", "can"), ("USA", "us")):  # the SQL calendar macros' first months
+        con.execute(f"CREATE OR REPLACE TEMP MACRO ibet_fy_start_{suffix}() AS "
+                    f"{int(vocabulary.FISCAL_START_MONTH[calendar])}")
 
 
 def _meta(con: duckdb.DuckDBPyConnection, audience: str, caveats: tuple[str, ...], build_id: str) -> None:

@@ -18,7 +18,7 @@ from ibet import reference
 from ibet.registry import AGENCIES
 from ibet.settings import Settings
 from warehouse import access
-from warehouse.indicators import parse_fiscal_year
+from ibet.vocabulary import parse_fiscal_year
 
 #: measured per partner, in this order: (indicator, words)
 PARTNER_MEASURES = (("events_reported", "reports shared with IBET partners"), ("interdictions", "interdictions"),

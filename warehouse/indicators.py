@@ -7,10 +7,10 @@ suppression: a withheld cell says so.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from ibet.registry import PARTNERS
+from ibet.vocabulary import parse_fiscal_year
 from ibet.settings import Settings
 from warehouse import access
 
@@ -20,21 +20,6 @@ LEGEND = ("withheld: a count below the threshold, a value resting on fewer recor
           "none of those can be worked out from the published totals")
 Grain = Literal["year", "quarter"]
 COVERAGE_COLUMNS = ["first_day", "last_day", "coverage", "agencies_reporting", "note"]
-
-
-def parse_fiscal_year(label: str) -> tuple[str, str]:
-    """``2006-07`` -> ("CAN", "2006-07"); ``FY2007`` -> ("USA", "FY2007"); anything else is an error."""
-    text = label.strip()
-    m = re.fullmatch(r"(\d{4})-(\d{2})", text)
-    if m:
-        if (int(m.group(1)) + 1) % 100 != int(m.group(2)):
-            raise ValueError(f"{label!r}: a Canadian fiscal year spans two consecutive years, e.g. 2006-07")
-        return "CAN", text
-    m = re.fullmatch(r"(?i)FY\s?(\d{4})", text)
-    if m:
-        return "USA", f"FY{m.group(1)}"
-    raise ValueError(f"{label!r} is not a fiscal year: use 2006-07 (Canada, April-March) "
-                     f"or FY2007 (US, October-September)")
 
 
 def fiscal_years_between(first: str, last: str) -> tuple[str, list[str]]:

@@ -18,7 +18,8 @@ from ibet.registry import PARTNERS
 from ibet.settings import Settings
 from warehouse import charts
 from warehouse.dpr import build_dpr
-from warehouse.indicators import SUPPRESSED, about, indicator_table, parse_fiscal_year
+from ibet.vocabulary import parse_fiscal_year
+from warehouse.indicators import SUPPRESSED, about, indicator_table
 
 HEADLINE = ["events_reported", "joint_operations", "interdictions", "arrests", "seizure_value_cad", "subjects_linked",
             "intel_led_share", "interception_rate", "outreach_events", "outreach_attendance", "tips_received",

@@ -55,13 +55,13 @@ class TextMutant:
 
 #: the caveat filters, audience definitions and suppression predicates, broken one way at a time
 SQL_MUTANTS: list[TextMutant] = [
-    TextMutant("ibet/settings.py", '"evaluator": ("REL_IBET", "REL_CAN", "REL_USA"),',
-               '"evaluator": ("REL_IBET", "REL_CAN", "REL_USA", "ORCON"),', "ORCON counted for evaluators"),
-    TextMutant("ibet/settings.py", '"can": ("REL_IBET", "REL_CAN"),', '"can": ("REL_IBET", "REL_CAN", "REL_USA"),',
+    TextMutant("ibet/settings.py", '"evaluator": (REL_IBET, REL_CAN, REL_USA),',
+               '"evaluator": (REL_IBET, REL_CAN, REL_USA, "ORCON"),', "ORCON counted for evaluators"),
+    TextMutant("ibet/settings.py", '"can": (REL_IBET, REL_CAN),', '"can": (REL_IBET, REL_CAN, REL_USA),',
                "REL_USA shown to Canada"),
-    TextMutant("ibet/settings.py", '"usa": ("REL_IBET", "REL_USA"),', '"usa": ("REL_IBET", "REL_USA", "REL_CAN"),',
+    TextMutant("ibet/settings.py", '"usa": (REL_IBET, REL_USA),', '"usa": (REL_IBET, REL_USA, REL_CAN),',
                "REL_CAN shown to the US"),
-    TextMutant("ibet/settings.py", '"ibet": ("REL_IBET",),', '"ibet": ("REL_IBET", "REL_CAN"),',
+    TextMutant("ibet/settings.py", '"ibet": (REL_IBET,),', '"ibet": (REL_IBET, REL_CAN),',
                "REL_CAN shown to every partner"),
     TextMutant("ibet/settings.py", "SUPPRESSION_THRESHOLD = 5", "SUPPRESSION_THRESHOLD = 4", "threshold 4"),
     TextMutant("ibet/settings.py", "SUPPRESSION_THRESHOLD = 5", "SUPPRESSION_THRESHOLD = 6", "threshold 6"),

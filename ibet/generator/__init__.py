@@ -20,6 +20,7 @@ import numpy as np
 from ibet.generator import agencies
 from ibet.generator.core import Day
 from ibet.generator.people import person_pool
+from ibet.vocabulary import fiscal_year
 
 GROUND_TRUTH = "_ground_truth.json"
 WRITERS: dict[str, Callable] = {"rcmp": agencies.rcmp, "cbsa": agencies.cbsa, "cbp": agencies.cbp,
@@ -27,8 +28,7 @@ WRITERS: dict[str, Callable] = {"rcmp": agencies.rcmp, "cbsa": agencies.cbsa, "c
 
 
 def canadian_fiscal_year(day: dt.date) -> str:
-    start = day.year if day.month >= 4 else day.year - 1
-    return f"{start}-{(start + 1) % 100:02d}"
+    return fiscal_year(day, "CAN")
 
 
 def generate(out: Path, start: dt.date, days: int, rows_per_day: int, seed: int, dirty_rate: float,

@@ -1,7 +1,6 @@
 """One writer per source, each producing the file exactly as the ICD describes it."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -9,15 +8,21 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from contracts import cbp as cbp_contract
+from contracts import cbsa as cbsa_contract
+from contracts import rcmp as rcmp_contract
+from contracts import uscg as uscg_contract
 from ibet.generator.core import (CBP_SECTORS, CBSA_OFFICES, DEFECT_KINDS, DETACHMENTS, PERSONAL_DEFECT_KINDS,
                                  REGION_ZONES, US_ZONES, USCG_DISTRICTS, Day, corrupt, defects, event_times,
                                  local_times, personal_defects, places, subject_draw, truth_for, xml_escape)
+from ibet.vocabulary import COMMODITIES as COMMODITIES_MEASURED
+from ibet.vocabulary import COMMODITY_CODES, ORCON, REL_CAN, REL_IBET, REL_USA
 
 #: Writers whose flat formats carry personal columns with a rule also corrupt those.
 WITH_PERSONAL = DEFECT_KINDS + PERSONAL_DEFECT_KINDS
 
-RCMP_TYPES = ["DRUG", "FIREARM", "HUMAN_SMUGGLING", "TOBACCO", "CURRENCY", "NATSEC", "ILLEGAL_ENTRY", "OTHER"]
-COMMODITIES = ["COCAINE", "METH", "FENTANYL", "CANNABIS", "FIREARMS", "TOBACCO", "CURRENCY"]
+RCMP_TYPES = list(rcmp_contract.OCCURRENCE_TYPES)
+COMMODITIES = list(COMMODITY_CODES)
 
 
 def _str(name: str, values: object, dtype: object = None) -> pl.Series:
@@ -34,7 +39,7 @@ def _choice(day: Day, values: list, p: list[float] | None = None) -> np.ndarray:
 
 
 def _caveats(day: Day, local: str) -> np.ndarray:
-    return _choice(day, ["REL_IBET", local, "ORCON"], [0.75, 0.18, 0.07])
+    return _choice(day, [REL_IBET, local, ORCON], [0.75, 0.18, 0.07])
 
 
 def _people(day: Day, share: float) -> pl.DataFrame:
@@ -97,7 +102,7 @@ def rcmp(day: Day, out: Path) -> dict:
             pl.Series(np.round(qty * day.rng.uniform(500, 40000, day.n), 2).astype(str))).alias("seizure_value_cad"),
         _narrative(pl.coalesce(ppl["given"] + " " + ppl["surname"], pl.lit("unknown person")),
                    pl_["region"].replace_strict(DETACHMENTS)).alias("narrative"),
-        _str("caveat", _caveats(day, "REL_CAN")),
+        _str("caveat", _caveats(day, REL_CAN)),
     )
     rows, kinds, partners = defects(day, WITH_PERSONAL)
     bad_dob, bad_nat = personal_defects(day)
@@ -124,7 +129,7 @@ def cbp(day: Day, out: Path) -> dict:
     ppl = _people(day, 0.8)
     gotaway = etype == "GOTAWAY"
     drug = np.where((etype != "APPREHENSION") & ~gotaway & (day.rng.random(day.n) < 0.7),
-                    _choice(day, ["COCAINE", "METH", "FENTANYL", "MARIJUANA"]), None)
+                    _choice(day, list(cbp_contract.DRUGS)), None)
 
     def dms(v: np.ndarray, pos: str, neg: str) -> list[str]:
         a = np.abs(v)
@@ -162,7 +167,7 @@ def cbp(day: Day, out: Path) -> dict:
         _str("firearms_count", np.where(~gotaway & (day.rng.random(day.n) < 0.08),
                                              day.rng.integers(1, 6, day.n).astype(str), None)),
         _narrative(pl.coalesce(ppl["surname"], pl.lit("group")), station).alias("remarks"),
-        _str("release", _caveats(day, "REL_USA")),
+        _str("release", _caveats(day, REL_USA)),
     )
     rows, kinds, partners = defects(day, WITH_PERSONAL)
     _, bad_nat = personal_defects(day)
@@ -190,7 +195,7 @@ def cbsa(day: Day, out: Path) -> dict:
     utc = event_times(day)
     lt = local_times(utc, pl_["region"].replace_strict(REGION_ZONES), "%Y-%m-%dT%H:%M:%S")
     iso = lt["local"] + lt["offset"]
-    action = _choice(day, ["SEIZURE", "ARREST", "REFUSAL", "REFERRAL"], [0.4, 0.25, 0.2, 0.15])
+    action = _choice(day, cbsa_contract.ACTIONS, [0.4, 0.25, 0.2, 0.15])
     n_persons = np.where(day.rng.random(day.n) < 0.7, day.rng.integers(1, 4, day.n), 0)
     n_goods = np.where(action == "SEIZURE", day.rng.integers(1, 4, day.n), 0)
     ev = np.repeat(np.arange(day.n), n_persons)
@@ -250,7 +255,7 @@ def cbsa(day: Day, out: Path) -> dict:
                 pl.col("plate").str.slice(0, 3) + "-" + pl.col("plate").str.slice(3)).alias("plate"))).alias("conveyance"),
         pl.format("Officer notes: {} examined at office {}, details withheld, see file",
                   pl.col("event_ref"), pl.col("office_code")).alias("officer_notes"),
-        _str("caveat", _caveats(day, "REL_CAN")),
+        _str("caveat", _caveats(day, REL_CAN)),
     )
     # notes name the first person, like real free text would
     out_df = out_df.with_columns(pl.when(pl.col("persons").list.len() > 0).then(
@@ -311,7 +316,7 @@ def ice(day: Day, out: Path) -> dict:
         _str("partner_agencies", partners_list[day.rng.integers(0, 5, day.n)].tolist(), dtype=pl.List(pl.Utf8)),
         pl.format("Case summary: subjects {} under investigation", pl.col("s").list.first().struct.field("name"))
         .alias("summary"),
-        _str("caveat", _caveats(day, "REL_USA")),
+        _str("caveat", _caveats(day, REL_USA)),
     ).to_arrow()
     pq.write_table(table, out / name)
     t = truth_for(day, rows, kinds, partners, name, "ice", df["case_number"])
@@ -329,7 +334,7 @@ def uscg(day: Day, out: Path) -> dict:
     utc = event_times(day)
     dtg = utc.dt.strftime("%d%H%MZ %b %y").str.to_uppercase()
     district = pl_["region"].replace_strict(USCG_DISTRICTS)
-    outcome = _choice(day, ["BOARDING", "SEIZURE", "ARREST", "WARNING"], [0.4, 0.25, 0.15, 0.2])
+    outcome = _choice(day, uscg_contract.OUTCOMES, [0.4, 0.25, 0.15, 0.2])
     ppl = _people(day, 0.6)
     n_seiz = np.where(outcome == "SEIZURE", day.rng.integers(1, 3, day.n), 0)
 
@@ -355,7 +360,8 @@ def uscg(day: Day, out: Path) -> dict:
         "bad_identifier": ("mdob", bad_dob), "bad_quasi": ("mnat", bad_nat),
     }, "id", planted)
     sev = np.repeat(np.arange(day.n), n_seiz)
-    scom = np.array(["COCAINE", "CANNABIS", "METH", "TOBACCO", "CURRENCY"], dtype=object)[day.rng.integers(0, 5, len(sev))]
+    weighed = [c for c, (_, measure) in COMMODITIES_MEASURED.items() if measure != "units"]  # USCG reports kg
+    scom = np.array(weighed, dtype=object)[day.rng.integers(0, len(weighed), len(sev))]
     seiz = pl.DataFrame({"ev": sev, "c": pl.Series(scom),
                          "kg": np.round(day.rng.gamma(2, 8, len(sev)), 1),
                          "v": np.round(day.rng.gamma(2, 30000, len(sev)), 0)}).with_columns(
@@ -380,7 +386,7 @@ def uscg(day: Day, out: Path) -> dict:
                            day.pool["hin"].gather(day.rng.integers(0, day.pool.height, day.n)).alias("hin"),
                            master.alias("master"), narrative.alias("narr"),
                            _str("sr", np.where(day.rng.random(day.n) < 0.3, "true", "false")),
-                           _str("cav", _caveats(day, "REL_USA")),
+                           _str("cav", _caveats(day, REL_USA)),
                            _str("pa", day.rng.integers(1, 8, day.n).astype(str))).select(pl.format(
         '  <Interdiction id="{}">\n    <DTG>{}</DTG>\n    <District>{}</District>\n'
         '    <Position lat="{}" lon="{}"/>\n    <Vessel name="{}" hin="{}" mmsi="{}" flag="{}" type="{}"/>\n'
@@ -452,7 +458,3 @@ def finance(out: Path, fiscal_years: list[str], rng: np.random.Generator) -> lis
         files.append({"file": name, "agency": "program", "rows": {"rows": len(rows)},
                       "expected_quarantined": {"rows": 0}})
     return files
-
-
-def dump(obj: object) -> str:
-    return json.dumps(obj, indent=1, default=str)

@@ -23,7 +23,8 @@ from contracts.base import PERSONAL_TEXT
 from ibet.lake import write_parquet
 from ibet.logs import get_logger
 from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
-from transforms.canonical import CATEGORIES, PSEUDONYM_COLUMNS
+from ibet.vocabulary import CATEGORIES
+from transforms.canonical import PSEUDONYM_COLUMNS
 from warehouse.quality import docs_offline, suites
 from warehouse.runner import sql_literal
 

@@ -4,7 +4,7 @@
 -- Results achieved come from mart_indicators (Canadian calendar, all regions), so in the
 -- evaluator file they carry that file's suppression.
 CREATE OR REPLACE TEMP MACRO dpr_phrase(label, v, hidden, fmt) AS
-    CASE WHEN hidden THEN label || ': suppressed (fewer than 5)'
+    CASE WHEN hidden THEN label || ': withheld (fewer than ' || ibet_suppression_threshold() || ' records, or would reveal such a count)'
          WHEN v IS NULL THEN NULL
          ELSE label || ': ' || format(fmt, v) END;
 
