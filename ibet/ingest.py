@@ -36,6 +36,7 @@ from ibet.registry import Source, source_for
 from ibet.settings import Settings, get_settings
 from transforms.common import register_reference
 from contracts.readers import PARENT, ROW, RejectedFile
+from transforms.pipelines import pipeline
 
 
 @dataclass
@@ -118,7 +119,7 @@ def _normalize(source: Source, secret: bytes, valid: dict[str, pl.DataFrame], ct
         register_reference(con)
         for lvl, df in valid.items():
             con.register(f"v_{lvl}", df.to_arrow())
-        return source.transform().canonical(con, ctx)
+        return pipeline(source.name).canonical(con, ctx)
     finally:
         con.close()
 
@@ -142,7 +143,7 @@ def _normalize_or_isolate(source: Source, secret: bytes, val: Validation, ctx: d
         raise
     except Exception as first:  # noqa: BLE001 - pinned to records below, or the file is rejected
         error = type(first).__name__
-    contract = source.contract().CONTRACT
+    contract = pipeline(source.name).contract
     top = contract.top
 
     def failing(positions: list[int]) -> list[int]:
@@ -191,9 +192,9 @@ def ingest_file(agency: str, path: str | Path, settings: Settings | None = None,
     arrival = _arrival(path)
     stage = "reading"
     try:
-        levels = source.transform().read(path)
+        levels = pipeline(source.name).read(path)
         stage = "validating"
-        val = validate(source.contract().CONTRACT, levels)
+        val = validate(pipeline(source.name).contract, levels)
         del levels
         stage = "normalizing"
         ctx = {"source_file": path.name, "source_checksum": checksum, "agency": agency}

@@ -1,20 +1,19 @@
 """The agency registry: one entry per partner drives DAGs, contracts, docs and the generator.
 
-Adding a sixth agency means one ``Agency`` entry here plus its ``contracts/<source>.py``
-and ``transforms/<source>.py`` (and, for synthetic data, a generator function named
-``ibet.generator.<source>:generate``). Everything else (the ``ibet ingest`` command,
-the Airflow DAGs, the README tables) iterates over this registry.
+Adding a sixth agency means one ``Agency`` entry here plus its contract
+(``contracts/<source>.py``) and its transform (``transforms/<source>.py``, bound to the
+contract by its line in ``transforms/pipelines.py``), and for synthetic data a writer in
+``ibet/generator/agencies.py``. Everything else (the ``ibet ingest`` command, the Airflow
+DAGs, the docs) iterates over this registry.
 
-Module paths are strings so that importing the registry (e.g. at DAG parse time) costs
-nothing.
+The registry is data only (the foundation layer): it imports no contract or transform, so
+that importing it (at DAG parse time, from a contract) costs nothing.
 """
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
 from dataclasses import dataclass, field
-from types import ModuleType
 
 
 @dataclass(frozen=True)
@@ -58,12 +57,6 @@ class Source:
     def filename_for(self, day: dt.date) -> str:
         """The file name this source uses for ``day`` (extract-date sources only)."""
         return self.file_template.format(key=day.strftime(self.key_format))
-
-    def contract(self) -> ModuleType:
-        return importlib.import_module(f"contracts.{self.name}")
-
-    def transform(self) -> ModuleType:
-        return importlib.import_module(f"transforms.{self.name}")
 
 
 @dataclass(frozen=True)

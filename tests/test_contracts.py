@@ -8,11 +8,12 @@ import pytest
 from contracts.base import FREE_TEXT, IDENTIFIER, PRIVACY_CLASSES, describe_markdown, privacy_of
 from ibet.registry import AGENCIES, sources
 from transforms.canonical import PSEUDONYM_COLUMNS, TABLES
+from transforms.pipelines import pipeline
 
 
 @pytest.mark.parametrize("source", sources(), ids=lambda s: s.name)
 def test_every_column_has_a_privacy_class(source):
-    contract = source.contract().CONTRACT
+    contract = pipeline(source.name).contract
     assert contract.levels
     for level, sch in contract.levels.items():
         classes = privacy_of(sch)
@@ -30,21 +31,21 @@ def test_identifiers_and_free_text_of_the_icd_are_classed_as_such():
     for s in sources():
         if s.name not in expected:
             continue
-        sensitive = {c for sch in s.contract().CONTRACT.levels.values()
+        sensitive = {c for sch in pipeline(s.name).contract.levels.values()
                      for c, p in privacy_of(sch).items() if p in (IDENTIFIER, FREE_TEXT)}
         assert sensitive == expected[s.name], s.name
 
 
 def test_no_sensitive_column_name_in_canonical_model():
     canonical = {c for cols in TABLES.values() for c, _ in cols}
-    sensitive = {c for s in sources() for sch in s.contract().CONTRACT.levels.values()
+    sensitive = {c for s in sources() for sch in pipeline(s.name).contract.levels.values()
                  for c, p in privacy_of(sch).items() if p in (IDENTIFIER, FREE_TEXT)}
     assert not canonical & sensitive
     assert set(PSEUDONYM_COLUMNS) <= canonical
 
 
 def test_contract_docs_show_classes():
-    md = describe_markdown(AGENCIES["cbsa"].sources[0].contract().CONTRACT)
+    md = describe_markdown(pipeline(AGENCIES["cbsa"].sources[0].name).contract)
     assert "| family_name | String | identifier → person_key |" in md
     assert "free_text" in md
 
@@ -187,3 +188,14 @@ def test_counted_goods_are_whole_numbers():
     q = v.quarantine.to_dicts()
     assert v.loaded == {"occurrences": 2} and [r["source_id"] for r in q] == ["2026-000002"]
     assert q[0]["columns"] == "seizure_quantity" and "whole number" in q[0]["reason"]
+
+
+def test_every_registry_source_has_exactly_one_pipeline():
+    """The registry (files) and the pipelines (contract, reader, normalizer objects) name the same sources."""
+    from transforms.pipelines import PIPELINES
+
+    assert sorted(PIPELINES) == sorted(s.name for s in sources())
+    for name, p in PIPELINES.items():
+        assert p.contract.levels and callable(p.read) and callable(p.canonical), name
+    with pytest.raises(KeyError, match="no pipeline for source 'nope'"):
+        pipeline("nope")

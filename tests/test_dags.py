@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ibet.registry import AGENCIES, sources
+from transforms.pipelines import pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 DAGS = ROOT / "dags"
@@ -113,7 +114,7 @@ def test_contract_docs_are_up_to_date():
     for s in sources():
         doc = DAGS / "contract_docs" / f"{s.name}.md"
         assert doc.exists(), f"run `make dag-docs` ({doc} missing)"
-        assert doc.read_text() == describe_markdown(s.contract().CONTRACT), f"run `make dag-docs` ({doc} is stale)"
+        assert doc.read_text() == describe_markdown(pipeline(s.name).contract), f"run `make dag-docs` ({doc} is stale)"
 
 
 def test_sensor_defers_until_the_file_lands_and_times_out_clearly(home):

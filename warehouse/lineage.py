@@ -167,13 +167,15 @@ def source_lineage() -> dict[str, dict[str, dict[str, list[list[str]]]]]:
     from sqlglot.lineage import lineage
 
     from contracts.base import privacy_of
-    from ibet.registry import sources
     from contracts.readers import PARENT, ROW
+    from ibet.registry import sources
+    from transforms.pipelines import pipeline
 
     _quiet_sqlglot()
     out: dict[str, dict[str, dict[str, list[list[str]]]]] = {}
     for source in sources():
-        module, contract = source.transform(), source.contract().CONTRACT
+        pipe = pipeline(source.name)
+        contract = pipe.contract
         rec = _Recorder()
         patches = [mock.patch.object(m, name, getattr(rec, name)) for m in list(sys.modules.values())
                    if getattr(m, "__name__", "").startswith("transforms.") for name in ("finalize", "empty")
@@ -181,7 +183,7 @@ def source_lineage() -> dict[str, dict[str, dict[str, list[list[str]]]]]:
         for p in patches:
             p.start()
         try:
-            module.canonical(rec, {"source_file": "f", "source_checksum": "c", "agency": source.agency})
+            pipe.canonical(rec, {"source_file": "f", "source_checksum": "c", "agency": source.agency})
         finally:
             for p in patches:
                 p.stop()

@@ -104,13 +104,14 @@ def contracts(
     """Print the data contracts (columns, types, privacy classes, rules) as Markdown."""
     from contracts.base import describe_markdown
     from ibet.registry import sources
+    from transforms.pipelines import pipeline
 
     known = [s.name for s in sources()]
     if source is not None and source not in known:
         fail(f"unknown source {source!r}; known: {', '.join(known)}", Exit.USAGE)
     for s in sources():
         if source in (None, s.name):
-            text = describe_markdown(s.contract().CONTRACT)
+            text = describe_markdown(pipeline(s.name).contract)
             if write is not None:
                 write.mkdir(parents=True, exist_ok=True)
                 (write / f"{s.name}.md").write_text(text)

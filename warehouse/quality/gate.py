@@ -27,6 +27,7 @@ from ibet.vocabulary import CATEGORIES
 from transforms.canonical import PSEUDONYM_COLUMNS
 from warehouse.quality import docs_offline, suites
 from warehouse.runner import sql_literal
+from transforms.pipelines import pipeline
 
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False}
 #: Columns that identify an event or a person: allowed for analysts, never in the evaluator file.
@@ -104,7 +105,7 @@ def forbidden_columns() -> list[str]:
 
     out: set[str] = set()
     for s in sources():
-        for sch in s.contract().CONTRACT.levels.values():
+        for sch in pipeline(s.name).contract.levels.values():
             out |= {n.split(".")[-1] for n, p in privacy_of(sch).items() if p in ("identifier", "free_text")}
     return sorted(out)
 

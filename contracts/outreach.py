@@ -1,4 +1,0 @@
-"""Program outreach file: see contracts.program."""
-from contracts.program import OUTREACH as CONTRACT
-
-__all__ = ["CONTRACT"]
