@@ -5,6 +5,7 @@ from contracts.base import (CODE, OPERATIONAL, max_length, Contract, _check, boo
                             whole_number_between)
 from ibet.reference import region_codes
 from ibet.registry import PARTNERS
+from ibet.vocabulary import OUTREACH_PROGRAMS
 
 S = pl.Utf8
 AGENCY_CODES = list(PARTNERS)
@@ -33,7 +34,7 @@ outreach = schema("program_outreach", {
     "event_date": col(S, OPERATIONAL, "YYYY-MM-DD", nullable=False, checks=[parses_date("%Y-%m-%d")]),
     "region_code": col(S, OPERATIONAL, "IBET region", nullable=False, isin=region_codes()),
     "program": col(S, OPERATIONAL, "Outreach program", nullable=False,
-                   isin=["BORDER_WATCH", "INN_TOUCH", "COASTAL_WATCH", "AIRPORT_WATCH"]),
+                   isin=list(OUTREACH_PROGRAMS)),
     "attendees": col(S, OPERATIONAL, "Attendance", checks=[whole_number_between(0, 1000000)]),
     "tips_received": col(S, OPERATIONAL, "Tips received", checks=[whole_number_between(0, 1000000)]),
 }, "One row per outreach event.")

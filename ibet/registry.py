@@ -3,7 +3,7 @@
 Adding a sixth agency means one ``Agency`` entry here plus its contract
 (``contracts/<source>.py``) and its transform (``transforms/<source>.py``, bound to the
 contract by its line in ``transforms/pipelines.py``), and for synthetic data a writer in
-``ibet/generator/agencies.py``. Everything else (the ``ibet ingest`` command, the Airflow
+``ibet/generator/{canada,us}.py``. Everything else (the ``ibet ingest`` command, the Airflow
 DAGs, the docs) iterates over this registry.
 
 The registry is data only (the foundation layer): it imports no contract or transform, so

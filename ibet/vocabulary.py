@@ -43,6 +43,9 @@ CAVEATS = (REL_IBET, REL_CAN, REL_USA, ORCON)
 #: the caveats a partner of each country may send
 CAVEATS_SENT = {"CAN": [REL_IBET, REL_CAN, ORCON], "USA": [REL_IBET, REL_USA, ORCON]}
 
+#: outreach programs (DOMAIN.md: Border Watch, Inn Touch, Coastal/Airport Watch)
+OUTREACH_PROGRAMS = ("BORDER_WATCH", "INN_TOUCH", "COASTAL_WATCH", "AIRPORT_WATCH")
+
 #: fiscal calendar -> first month of its year (Canada April-March, US October-September)
 FISCAL_START_MONTH = {"CAN": 4, "USA": 10}
 

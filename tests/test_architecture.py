@@ -77,7 +77,8 @@ def test_no_domain_list_is_copied():
     from ibet import vocabulary
 
     lists = {"commodities": set(vocabulary.COMMODITIES), "categories": set(vocabulary.CATEGORIES),
-             "actions": set(vocabulary.ACTIONS), "caveats": set(vocabulary.CAVEATS)}
+             "actions": set(vocabulary.ACTIONS), "caveats": set(vocabulary.CAVEATS),
+             "outreach programs": set(vocabulary.OUTREACH_PROGRAMS)}
     copies = []
     for module, path in _modules():
         if module == "ibet.vocabulary":

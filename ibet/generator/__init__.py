@@ -17,14 +17,14 @@ from typing import Callable
 
 import numpy as np
 
-from ibet.generator import agencies
+from ibet.generator import canada, program, us
 from ibet.generator.core import Day
 from ibet.generator.people import person_pool
 from ibet.vocabulary import fiscal_year
 
 GROUND_TRUTH = "_ground_truth.json"
-WRITERS: dict[str, Callable] = {"rcmp": agencies.rcmp, "cbsa": agencies.cbsa, "cbp": agencies.cbp,
-                                "ice": agencies.ice, "uscg": agencies.uscg}
+WRITERS: dict[str, Callable] = {"rcmp": canada.rcmp, "cbsa": canada.cbsa, "cbp": us.cbp, "ice": us.ice,
+                                "uscg": us.uscg}
 
 
 def canadian_fiscal_year(day: dt.date) -> str:
@@ -55,9 +55,9 @@ def generate(out: Path, start: dt.date, days: int, rows_per_day: int, seed: int,
             if progress:
                 progress(f"{code}/{truth['file']}")
         (out / "program").mkdir(parents=True, exist_ok=True)
-        files += agencies.program_day(Day(date, d, 0, np.random.default_rng([seed, 99, d]), pool, 0), out / "program")
+        files += program.program_day(Day(date, d, 0, np.random.default_rng([seed, 99, d]), pool, 0), out / "program")
     fys = [canadian_fiscal_year(start + dt.timedelta(days=d)) for d in range(days)]
-    files += agencies.finance(out / "program", fys, np.random.default_rng([seed, 100]))
+    files += program.finance(out / "program", fys, np.random.default_rng([seed, 100]))
     persons = pool.select("person_id", "surname", "given", "middle", "dob", "passport_no", "a_number", "plate", "hin")
     truth = {"seed": seed, "start": start.isoformat(), "days": days, "rows_per_day": rows_per_day,
              "dirty_rate": dirty_rate, "files": files, "persons": persons.to_dicts()}
