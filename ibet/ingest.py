@@ -35,7 +35,7 @@ from ibet.logs import get_logger
 from ibet.registry import Source, source_for
 from ibet.settings import Settings, get_settings
 from transforms.common import register_reference
-from contracts.readers import PARENT, ROW, RejectedFile
+from contracts.readers import PARENT, RejectedFile
 from transforms.pipelines import pipeline
 
 

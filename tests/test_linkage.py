@@ -71,3 +71,47 @@ def test_documents_and_plates_are_keyed_with_their_issuer(con):
     assert one(con, plate, "ON", "ABC 123") == one(con, plate, "ON", "abc-123")
     assert one(con, plate, None, "ABC 123") != one(con, plate, "ON", "ABC 123")  # unknown jurisdiction: no link
     assert one(con, plate, "ON", None) is None and one(con, doc, "CAN", " - ") is None
+
+
+#: The scripts whose letters are folded (written out here, not read from the code under test):
+#: Latin-1 to Latin Extended-B, IPA, combining marks, Greek, Cyrillic, Latin Extended Additional,
+#: general punctuation, Latin ligatures, full-width forms.
+FOLDED = ((0x00A0, 0x024F), (0x0250, 0x02AF), (0x0300, 0x036F), (0x0370, 0x03FF), (0x0400, 0x052F),
+          (0x1E00, 0x1EFF), (0x2000, 0x206F), (0xFB00, 0xFB06), (0xFF00, 0xFFEF))
+
+
+def test_every_letter_of_the_folded_scripts_is_tabulated_up_to_its_last():
+    """A script's first and last characters are folded (nothing cut short by an off-by-one), and the
+    characters just outside are not."""
+    import unicodedata
+
+    from anyascii import anyascii
+
+    translit, _ = privacy.char_tables()
+    inside = set()
+    for lo, hi in FOLDED:
+        inside |= set(range(lo, hi + 1))
+    for lo, hi in FOLDED:
+        for code in (lo, lo + 1, hi - 1, hi):
+            c = chr(code)
+            if unicodedata.category(c) not in ("Cn", "Cs", "Co"):
+                assert translit.get(c) == anyascii(unicodedata.normalize("NFKC", c)), hex(code)
+        for code in (lo - 1, hi + 1):
+            if code not in inside:
+                assert chr(code) not in translit, hex(code)
+    # every assigned character of each range, not only the ends (an early stop would lose the rest)
+    assigned = [chr(c) for c in inside if unicodedata.category(chr(c)) not in ("Cn", "Cs", "Co")]
+    assert all(c in translit for c in assigned) and len(translit) == len(assigned)
+
+
+def test_look_alike_letters_fold_to_their_latin_letter_only():
+    """Cyrillic and Greek look-alikes map to ASCII letters; Latin letters are not look-alikes."""
+    _, skeleton = privacy.char_tables()
+    expected = {"а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "А": "A", "В": "B",
+                "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T", "Х": "X",
+                "ο": "o", "Α": "A", "Β": "B", "Ε": "E", "Ο": "O", "Ρ": "P", "Τ": "T"}
+    got = {c: skeleton.get(c) for c in expected}
+    assert got == expected
+    assert all(v.isascii() and v.isalpha() for v in skeleton.values())  # ASCII letters (Ы looks like "bl")
+    assert not any(ord(c) < 0x0370 for c in skeleton)  # only Greek and Cyrillic letters are look-alikes
+    assert "ж" not in skeleton and "λ" not in skeleton  # no Latin look-alike: transliterated instead

@@ -8,7 +8,6 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from contracts.ice import CONTRACT
 from transforms.common import empty, finalize, source_columns, with_region
 from contracts.readers import ROW, RejectedFile, explode_children, safe_parser_message
 

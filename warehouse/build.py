@@ -18,31 +18,24 @@ import datetime as dt
 import hashlib
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-import duckdb
-import polars as pl
 
-from ibet import reference, vocabulary
+from ibet import reference
 from ibet.lake import read_json
 from ibet.logs import get_logger
-from ibet.registry import AGENCIES
 from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings, get_settings
 from warehouse import constraints, runner, suppression
+from warehouse.audience_build import build_audience
 from warehouse.publish import (AudienceBuild, BuildLockedError, PublishedIntegrityError, PublishError, build_dir,
                                build_lock, clean_stale, latest_unpublished, publish_build, published_path,
                                read_manifest, record_audit, reject_build, start_build, verify_published,
                                write_manifest)
-from warehouse.staging import RefreshResult, refresh, staging_path
+from warehouse.staging import RefreshResult, refresh
 
 __all__ = ["AudienceBuild", "BuildLockedError", "BuildResult", "PublishError", "build_all", "build_candidates",
            "candidates", "gate_and_publish", "gate_build", "publish_candidates", "published_path"]
-
-#: Published files are written in DuckDB's v1.5.0 storage format: DuckDB 1.5 clients (the
-#: `duckdb` shell shipped in the venv, BI drivers) and 2.x read them alike.
-STORAGE_VERSION = "v1.5.0"
 
 
 @dataclass
@@ -68,121 +61,6 @@ class BuildResult:
             "audiences": {a: {"file": str(b.published), "tables": b.tables, "seconds": round(b.seconds, 2)}
                           for a, b in self.audiences.items()},
         }
-
-
-def register_reference(con: duckdb.DuckDBPyConnection, caveats: tuple[str, ...]) -> None:
-    """Temporary source tables the dimension SQL reads (reference data, registry, audience)."""
-    regions = reference.regions().select("region_code", "region_name", "min_lon", "max_lon", "min_lat", "max_lat",
-                                         "maritime")
-    agencies = pl.DataFrame([{"agency_code": a.code, "agency_name": a.name, "country": a.country,
-                              "reports": a.reports, "fiscal_calendar": a.fiscal_calendar} for a in AGENCIES.values()])
-    categories = pl.DataFrame([{"category": c, "label": label, "description": text}
-                               for c, (label, text) in vocabulary.CATEGORIES.items()])
-    commodities = pl.DataFrame([{"commodity": c, "category": k, "measured_in": m}
-                                for c, (k, m) in vocabulary.COMMODITIES.items()]
-                               + [{"commodity": vocabulary.UNSPECIFIED, "category": None, "measured_in": "value"}])
-    fx = pl.read_csv(reference.reference_path("fx_rates.csv"), schema_overrides={"usd_to_cad": pl.Float64})
-    ref = reference.program_reference()
-    p = ref["program"]
-    program = pl.DataFrame([{"program": p["name"], "lead_department": p["lead_department"],
-                             "total_allocation_cad": float(p["total_allocation_cad"]),
-                             "allocation_start": p["start_date"], "allocation_end": p["end_date"],
-                             "source": "program_reference.yml (RCMP DPR 2006-07, horizontal initiatives table)"}])
-    planned = pl.DataFrame([{"fiscal_year": fy, "agency": a, "planned_results": " ".join(str(text).split())}
-                            for fy, year in ref.get("years", {}).items()
-                            for a, text in (year.get("planned_results") or {}).items()],
-                           schema={"fiscal_year": pl.Utf8, "agency": pl.Utf8, "planned_results": pl.Utf8})
-    tables = {"src_regions": regions, "src_agencies": agencies, "src_categories": categories,
-              "src_commodities": commodities, "src_fx_rates": fx, "src_program": program,
-              "src_planned_results": planned, "ibet_build_caveats": pl.DataFrame({"caveat": list(caveats)})}
-    for name, df in tables.items():
-        con.register(f"_{name}", df.to_arrow())
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}")
-        con.unregister(f"_{name}")
-    con.execute(f"CREATE OR REPLACE TEMP MACRO ibet_suppression_threshold() AS {int(SUPPRESSION_THRESHOLD)}")
-    for calendar, suffix in (("CAN", "can"), ("USA", "us")):  # the SQL calendar macros' first months
-        con.execute(f"CREATE OR REPLACE TEMP MACRO ibet_fy_start_{suffix}() AS "
-                    f"{int(vocabulary.FISCAL_START_MONTH[calendar])}")
-
-
-def _meta(con: duckdb.DuckDBPyConnection, audience: str, caveats: tuple[str, ...], build_id: str) -> None:
-    try:
-        version = metadata.version("ibet-warehouse")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-        version = "dev"
-    # nothing here may describe data the audience cannot see (no counts of the staged lake)
-    con.execute(
-        "CREATE OR REPLACE TABLE meta_build AS SELECT ? AS build_id, ? AS audience, ?::VARCHAR[] AS caveats, "
-        "?::TIMESTAMPTZ AS built_at, ? AS suppression_threshold, ? AS ibet_version",
-        [build_id, audience, list(caveats), dt.datetime.now(dt.timezone.utc),
-         SUPPRESSION_THRESHOLD if audience == "evaluator" else None, version])
-    con.execute("COMMENT ON TABLE meta_build IS 'When and how this file was built, for whom.'")
-    for col, text in (("build_id", "The build this file belongs to (the four audience files of a set share it)."),
-                      ("audience", "Audience this file is published for."),
-                      ("caveats", "Caveats whose records this file may contain (aggregated only, for evaluator)."),
-                      ("built_at", "When the build ran, UTC."),
-                      ("suppression_threshold", "Counts below this are withheld (evaluator file only)."),
-                      ("ibet_version", "Version of ibet-warehouse that built the file.")):
-        con.execute(f"COMMENT ON COLUMN meta_build.{col} IS '{text}'")
-
-
-def _table_counts(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, int]:
-    names = [r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND NOT temporary ORDER BY table_name",
-        [database]).fetchall()]
-    return {n: con.execute(f'SELECT count(*) FROM "{database}".main."{n}"').fetchall()[0][0] for n in names}
-
-
-def _fresh(path: Path) -> None:
-    for p in (path, path.with_name(path.name + ".wal")):
-        p.unlink(missing_ok=True)
-
-
-def build_audience(settings: Settings, audience: str, directory: Path) -> AudienceBuild:
-    """Write ``<directory>/<audience>.duckdb`` from the staged lake; return its table sizes."""
-    started = time.monotonic()
-    caveats = AUDIENCES[audience]
-    out = directory / f"{audience}.duckdb"
-    _fresh(out)
-    con = duckdb.connect()
-    work_path = settings.warehouse / ".build" / f"{directory.name}.{audience}.work.duckdb"
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        main_db = "pub"
-        con.execute(f"ATTACH {runner.sql_literal(str(out))} AS {main_db} (STORAGE_VERSION '{STORAGE_VERSION}')")
-        con.execute(f"USE {main_db}")
-        con.execute(f"ATTACH {runner.sql_literal(str(staging_path(settings)))} AS staged (READ_ONLY)")
-        register_reference(con, caveats)
-        if audience == "evaluator":
-            # The full build happens in a scratch database, so that no event-level page
-            # is ever written into the evaluator file (dropped tables can leave bytes).
-            _fresh(work_path)
-            con.execute(f"ATTACH {runner.sql_literal(str(work_path))} AS work")
-            con.execute("USE work")
-            runner.run_files(con, runner.sql_files(runner.EVALUATOR_WORK_LAYERS))
-            con.execute(f"USE {main_db}")
-            runner.run_files(con, runner.sql_files(("90_evaluator",)))
-            suppression.apply(con, SUPPRESSION_THRESHOLD)  # no withheld cell recoverable from the totals, before any report reads them
-            runner.run_files(con, runner.sql_files(tuple(layer for layer in runner.EVALUATOR_LAYERS
-                                                         if layer != "90_evaluator")))
-            runner.copy_missing_comments(con, main_db, "work")
-            con.execute("DETACH work")
-        else:
-            runner.run_files(con, runner.sql_files(runner.AUDIENCE_LAYERS))
-        constraints.apply(con, main_db)
-        _meta(con, audience, caveats, directory.name)
-        con.execute("DETACH staged")
-        tables = _table_counts(con, main_db)
-        con.execute(f"CHECKPOINT {main_db}")
-    except BaseException:
-        con.close()
-        _fresh(out)
-        raise
-    finally:
-        _fresh(work_path)
-    con.close()
-    out.chmod(0o640)
-    return AudienceBuild(audience, out, published_path(settings, audience), tables, time.monotonic() - started)
 
 
 def build_fingerprint(refreshed: RefreshResult) -> str:

@@ -65,7 +65,7 @@ def _model_statements() -> list[tuple[str, str, str]]:
 def _schemas() -> dict[str, dict[str, str]]:
     """Columns of every table the models read or write, from building them on an empty staged lake."""
     from ibet.settings import AUDIENCES
-    from warehouse.build import register_reference
+    from warehouse.audience_build import register_reference
     from warehouse.staging import _create_tables
 
     con = duckdb.connect()

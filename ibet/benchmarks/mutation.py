@@ -30,7 +30,7 @@ PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p",
 
 #: module -> (file, tests that guard it)
 PYTHON_TARGETS: dict[str, tuple[str, list[str]]] = {
-    "privacy": ("ibet/privacy.py", ["tests/test_privacy.py", "-k", "not pads",
+    "privacy": ("ibet/privacy.py", ["tests/test_privacy.py", "tests/test_linkage.py", "-k", "not pads",
                                     "tests/test_ingest_generated.py::test_linkage_one_pseudonym_per_person_across_agencies",
                                     "tests/test_ingest_generated.py::test_pseudonyms_are_64_hex"]),
     "validate": ("contracts/validate.py", ["tests/test_contracts.py", "tests/test_malformed.py",
@@ -110,7 +110,7 @@ SQL_MUTANTS: list[TextMutant] = [
                "CREATE OR REPLACE TABLE fact_finance AS SELECT * FROM work.fact_finance;\n"
                "CREATE OR REPLACE TABLE fact_events AS SELECT * FROM work.fact_events;",
                "event-level table copied into the evaluator file"),
-    TextMutant("warehouse/build.py", "ibet_suppression_threshold() AS {int(SUPPRESSION_THRESHOLD)}",
+    TextMutant("warehouse/audience_build.py", "ibet_suppression_threshold() AS {int(SUPPRESSION_THRESHOLD)}",
                "ibet_suppression_threshold() AS {int(SUPPRESSION_THRESHOLD) - 1}", "macro threshold off by one"),
 ]
 
