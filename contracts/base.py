@@ -164,14 +164,45 @@ def boolean_words(true: tuple[str, ...], false: tuple[str, ...]) -> Parse:
                  f"not one of {', '.join(true + false)}")
 
 
+@dataclass(frozen=True)
+class Key:
+    """An identifier column's treatment: replaced by a keyed pseudonym of ``domain`` in ``column``.
+
+    ``issuer`` names the column saying who issued the identifier (a document's country, a
+    plate's jurisdiction): the same number from two issuers is two keys. ``None``: unknown."""
+
+    column: str  #: the pseudonym column the projection writes (e.g. ``plate_key``)
+    domain: str  #: DOCUMENT, PLATE, ANUMBER or VESSEL (part of the HMAC message)
+    issuer: str | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    """The person of a record level, keyed as surname + first given name + date of birth (DOMAIN.md).
+
+    Either ``surname`` and ``given`` columns, or one ``name`` column in the agency's format:
+    ``last_first`` ("LAST, FIRST MIDDLE", CBP) or ``either`` ("LAST, FIRST" or "FIRST ... LAST").
+    The date of birth survives as ``birth_year`` only (generalization)."""
+
+    dob: str
+    surname: str | None = None
+    given: str | None = None
+    name: str | None = None
+    name_format: str = "either"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(c for c in (self.surname, self.given, self.name, self.dob) if c)
+
+
 def col(dtype: object, privacy: str, description: str, *, nullable: bool = True,
         checks: list[pa.Check | Parse] | None = None, unique: bool = False, isin: list[str] | None = None,
-        regex: str | None = None, derived: str | None = None) -> pa.Column:
+        regex: str | None = None, key: Key | None = None) -> pa.Column:
     """A contract column; ``privacy`` is mandatory and stored as column metadata.
 
-    ``derived`` says what survives of a sensitive column (e.g. ``person_key``,
-    ``birth_year``); nothing else of it passes validation. A ``Parse`` among the checks
-    makes the column typed after validation (metadata ``parse``).
+    An identifier survives only as what its treatment makes of it: a ``key`` (pseudonym) or
+    its part in the level's ``Person``; free text not at all (``contracts/projection.py``).
+    A ``Parse`` among the checks makes the column typed after validation (metadata ``parse``).
     """
     if privacy not in PRIVACY_CLASSES:
         raise ValueError(f"unknown privacy class {privacy!r}")
@@ -183,8 +214,10 @@ def col(dtype: object, privacy: str, description: str, *, nullable: bool = True,
     if regex is not None:
         cks.append(pa.Check.str_matches(regex, error=f"does not match {regex}"))
     meta: dict[str, object] = {"privacy": privacy}
-    if derived:
-        meta["derived"] = derived
+    if key is not None:
+        if privacy != IDENTIFIER:
+            raise ValueError(f"only an identifier column is pseudonymized (a {privacy} column has no key)")
+        meta["key"] = key
     if parses:
         meta["parse"] = parses[0]
     if isin is not None:
@@ -201,6 +234,21 @@ class Contract:
     levels: dict[str, pa.DataFrameSchema]
     id_column: str  #: operational source id of the top level (quarantine shows it)
     parents: dict[str, str] = field(default_factory=dict)  #: child level -> parent level
+    persons: dict[str, Person] = field(default_factory=dict)  #: level -> the person its identifiers describe
+
+    def derived(self, level: str) -> dict[str, str]:
+        """Identifier column -> what survives of it (docs): its key, person_key, birth_year."""
+        out: dict[str, list[str]] = {}
+        for name, c in self.levels[level].columns.items():
+            k = (c.metadata or {}).get("key")
+            if k is not None:
+                out.setdefault(name, []).append(k.column)
+        person = self.persons.get(level)
+        if person is not None:
+            for name in person.columns:
+                out.setdefault(name, []).append("person_key")
+            out.setdefault(person.dob, []).append("birth_year")
+        return {n: ", ".join(v) for n, v in out.items()}
 
     @property
     def top(self) -> str:
@@ -232,7 +280,8 @@ def describe_markdown(contract: Contract) -> str:
             rules = "; ".join(ck.error or ck.name or "" for ck in c.checks)
             if c.unique:
                 rules = (rules + "; unique").lstrip("; ")
-            priv = meta.get("privacy", "?") + (f" → {meta['derived']}" if meta.get("derived") else "")
+            derived = contract.derived(level).get(n)
+            priv = meta.get("privacy", "?") + (f" → {derived}" if derived else "")
             out.append(f"| {n} | {c.dtype} | {priv} | {'yes' if c.nullable else 'no'} | {rules.replace('|', '/')} |")
         out.append("")
     return "\n".join(out)

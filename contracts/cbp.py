@@ -2,7 +2,7 @@
 import polars as pl
 
 from ibet.vocabulary import CAVEATS_SENT
-from contracts.base import (ALPHA3, CODE, FREE_TEXT, PLACE_NAME, max_length, IDENTIFIER, OPERATIONAL, QUASI, Contract, col, dms,
+from contracts.base import (Key, Person, ALPHA3, CODE, FREE_TEXT, PLACE_NAME, max_length, IDENTIFIER, OPERATIONAL, QUASI, Contract, col, dms,
                             number_between, parses_date, parses_datetime, schema, whole_number_between)
 
 SECTORS = ["BLW", "SPW", "HVM", "GFN", "DTM", "BUN", "SWB", "HLT"]
@@ -21,10 +21,10 @@ events = schema("cbp_events", {
     "lat_dms": col(S, OPERATIONAL, "Latitude D°M'S\"N", checks=[dms("NS", 90)]),
     "lon_dms": col(S, OPERATIONAL, "Longitude D°M'S\"W", checks=[dms("EW", 180)]),
     "event_type": col(S, OPERATIONAL, "APPREHENSION/SEIZURE/BOTH/GOTAWAY", nullable=False, isin=EVENT_TYPES),
-    "subject_name": col(S, IDENTIFIER, "LAST, FIRST MIDDLE", derived="person_key"),
-    "dob": col(S, IDENTIFIER, "MM/DD/YYYY", derived="person_key, birth_year", checks=[parses_date("%m/%d/%Y")]),
-    "a_number": col(S, IDENTIFIER, "Alien registration number", derived="anumber_key", regex=r"^A\d{9}$"),
-    "passport_no": col(S, IDENTIFIER, "Passport number", derived="document_key"),
+    "subject_name": col(S, IDENTIFIER, "LAST, FIRST MIDDLE"),
+    "dob": col(S, IDENTIFIER, "MM/DD/YYYY", checks=[parses_date("%m/%d/%Y")]),
+    "a_number": col(S, IDENTIFIER, "Alien registration number", key=Key("anumber_key", "ANUMBER"), regex=r"^A\d{9}$"),
+    "passport_no": col(S, IDENTIFIER, "Passport number", key=Key("document_key", "DOCUMENT", issuer="passport_country")),
     "passport_country": col(S, OPERATIONAL, "Passport issuer, alpha-3", regex=ALPHA3),
     "nationality": col(S, QUASI, "alpha-3", regex=ALPHA3),
     "persons_apprehended": col(S, OPERATIONAL, "Group size", checks=[whole_number_between(0, 10000)]),
@@ -36,4 +36,5 @@ events = schema("cbp_events", {
     "release": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=CAVEATS_SENT["USA"]),
 }, "One row per Border Patrol event on the northern border.")
 
-CONTRACT = Contract("cbp", {"events": events}, id_column="event_no")
+CONTRACT = Contract("cbp", {"events": events}, id_column="event_no",
+                    persons={"events": Person(name="subject_name", name_format="last_first", dob="dob")})

@@ -6,7 +6,7 @@ conveyance), its persons and its goods lines; each level has its own schema and 
 import polars as pl
 
 from ibet.vocabulary import CAVEATS_SENT, COMMODITY_CODES
-from contracts.base import (ALPHA3, FREE_TEXT, whole_when, IDENTIFIER, OPERATIONAL, QUASI, Contract, col,
+from contracts.base import (Key, Person, ALPHA3, FREE_TEXT, whole_when, IDENTIFIER, OPERATIONAL, QUASI, Contract, col,
                             iso8601_with_offset, number_between, parses_date, schema)
 
 S, F, B = pl.Utf8, pl.Float64, pl.Boolean
@@ -24,19 +24,19 @@ events = schema("cbsa_events", {
     "lat": col(F, OPERATIONAL, "location.lat", checks=[number_between(-90, 90)]),
     "lon": col(F, OPERATIONAL, "location.lon", checks=[number_between(-180, 180)]),
     "conveyance_mode": col(S, OPERATIONAL, "conveyance.mode", isin=["ROAD", "RAIL", "MARINE", "AIR", "FOOT"]),
-    "conveyance_plate": col(S, IDENTIFIER, "conveyance.plate", derived="plate_key"),
+    "conveyance_plate": col(S, IDENTIFIER, "conveyance.plate", key=Key("plate_key", "PLATE")),
     "officer_notes": col(S, FREE_TEXT, "Officer notes (dropped before the lake)"),
     "caveat": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=CAVEATS_SENT["CAN"]),
 }, "One row per CBSA enforcement event.")
 
 persons = schema("cbsa_persons", {
-    "family_name": col(S, IDENTIFIER, "Family name", derived="person_key"),
-    "given_name": col(S, IDENTIFIER, "Given name", derived="person_key"),
-    "birth_date": col(S, IDENTIFIER, "DD/MM/YYYY", derived="person_key, birth_year", checks=[parses_date("%d/%m/%Y")]),
+    "family_name": col(S, IDENTIFIER, "Family name"),
+    "given_name": col(S, IDENTIFIER, "Given name"),
+    "birth_date": col(S, IDENTIFIER, "DD/MM/YYYY", checks=[parses_date("%d/%m/%Y")]),
     "sex": col(S, QUASI, "M/F/X", isin=["M", "F", "X"]),
     "nationality": col(S, QUASI, "alpha-3", regex=ALPHA3),
     "doc_type": col(S, OPERATIONAL, "travel_doc.type", isin=["PASSPORT", "NEXUS", "PR_CARD"]),
-    "doc_number": col(S, IDENTIFIER, "travel_doc.number", derived="document_key"),
+    "doc_number": col(S, IDENTIFIER, "travel_doc.number", key=Key("document_key", "DOCUMENT", issuer="doc_issuer")),
     "doc_issuer": col(S, OPERATIONAL, "travel_doc.issuer, alpha-3", regex=ALPHA3),
 }, "One row per person named by an event.")
 
@@ -48,4 +48,5 @@ goods = schema("cbsa_goods", {
 }, "One row per goods line of an event.")
 
 CONTRACT = Contract("cbsa", {"events": events, "persons": persons, "goods": goods}, id_column="event_ref",
-                    parents={"persons": "events", "goods": "events"})
+                    parents={"persons": "events", "goods": "events"},
+                    persons={"persons": Person(surname="family_name", given="given_name", dob="birth_date")})

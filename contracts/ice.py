@@ -5,7 +5,7 @@ import pandera.polars as pa
 import polars as pl
 
 from ibet.vocabulary import CAVEATS_SENT
-from contracts.base import (ALPHA3, CODE, FREE_TEXT, IDENTIFIER, OPERATIONAL, QUASI, Contract, _check, col,
+from contracts.base import (Key, Person, ALPHA3, CODE, FREE_TEXT, IDENTIFIER, OPERATIONAL, QUASI, Contract, _check, col,
                             number_between, schema, whole_number_between)
 from ibet.reference import region_codes
 from ibet.registry import PARTNERS
@@ -39,12 +39,13 @@ cases = schema("ice_cases", {
 }, "One row per case touched that day.")
 
 subjects = schema("ice_subjects", {
-    "name": col(S, IDENTIFIER, "Subject name (LAST, FIRST or FIRST LAST)", derived="person_key"),
-    "dob": col(pl.Date, IDENTIFIER, "Date of birth", derived="person_key, birth_year",
+    "name": col(S, IDENTIFIER, "Subject name (LAST, FIRST or FIRST LAST)"),
+    "dob": col(pl.Date, IDENTIFIER, "Date of birth",
                checks=[date_between(dt.date(1900, 1, 1), dt.date(2100, 1, 1))]),
-    "passport_no": col(S, IDENTIFIER, "Passport number", derived="document_key"),
+    "passport_no": col(S, IDENTIFIER, "Passport number", key=Key("document_key", "DOCUMENT", issuer="nationality")),
     "nationality": col(S, QUASI, "alpha-3", regex=ALPHA3),
 }, "One row per subject of a case.")
 
 CONTRACT = Contract("ice", {"cases": cases, "subjects": subjects}, id_column="case_number",
-                    parents={"subjects": "cases"})
+                    parents={"subjects": "cases"},
+                    persons={"subjects": Person(name="name", name_format="either", dob="dob")})

@@ -2,7 +2,7 @@
 import polars as pl
 
 from ibet.vocabulary import CAVEATS_SENT, COMMODITY_CODES
-from contracts.base import (ALPHA3, CODE, FREE_TEXT, PLACE_NAME, max_length, whole_when, IANA_ZONES, IDENTIFIER, OPERATIONAL, QUASI, Contract,
+from contracts.base import (Key, Person, ALPHA3, CODE, FREE_TEXT, PLACE_NAME, max_length, whole_when, IANA_ZONES, IDENTIFIER, OPERATIONAL, QUASI, Contract,
                             col, number_between, parses_date, parses_datetime, schema)
 
 OCCURRENCE_TYPES = ["DRUG", "FIREARM", "HUMAN_SMUGGLING", "TOBACCO", "CURRENCY", "NATSEC", "ILLEGAL_ENTRY", "OTHER"]
@@ -21,13 +21,13 @@ occurrences = schema("rcmp_occurrences", {
     "occurrence_type": col(S, OPERATIONAL, "Occurrence type code", nullable=False, isin=OCCURRENCE_TYPES),
     "intel_led": col(S, OPERATIONAL, "Y when the occurrence came from intelligence", nullable=False, isin=["Y", "N"]),
     "joint_operation_id": col(S, OPERATIONAL, "Joint operation, e.g. JOP-PAC-0042", regex=CODE),
-    "subject_surname": col(S, IDENTIFIER, "Subject surname", derived="person_key"),
-    "subject_given_names": col(S, IDENTIFIER, "Subject given names", derived="person_key"),
-    "subject_dob": col(S, IDENTIFIER, "Subject date of birth", derived="person_key, birth_year",
+    "subject_surname": col(S, IDENTIFIER, "Subject surname"),
+    "subject_given_names": col(S, IDENTIFIER, "Subject given names"),
+    "subject_dob": col(S, IDENTIFIER, "Subject date of birth",
                        checks=[parses_date("%Y-%m-%d")]),
     "subject_gender": col(S, QUASI, "M/F/X", isin=["M", "F", "X"]),
     "subject_citizenship": col(S, QUASI, "ISO 3166 alpha-3", regex=ALPHA3),
-    "licence_plate": col(S, IDENTIFIER, "Licence plate", derived="plate_key"),
+    "licence_plate": col(S, IDENTIFIER, "Licence plate", key=Key("plate_key", "PLATE", issuer="plate_jurisdiction")),
     "plate_jurisdiction": col(S, OPERATIONAL, "2-letter province/state", regex=r"^[A-Z]{2}$"),
     "seizure_commodity": col(S, OPERATIONAL, "Seized commodity code", isin=list(COMMODITY_CODES)),
     "seizure_quantity": col(S, OPERATIONAL, "Quantity in seizure_unit",
@@ -38,4 +38,6 @@ occurrences = schema("rcmp_occurrences", {
     "caveat": col(S, OPERATIONAL, "Releasability caveat", nullable=False, isin=CAVEATS_SENT["CAN"]),
 }, "One row per RCMP occurrence reported that day.")
 
-CONTRACT = Contract("rcmp", {"occurrences": occurrences}, id_column="occurrence_id")
+CONTRACT = Contract("rcmp", {"occurrences": occurrences}, id_column="occurrence_id",
+                    persons={"occurrences": Person(surname="subject_surname", given="subject_given_names",
+                                                   dob="subject_dob")})

@@ -2,7 +2,7 @@
 import polars as pl
 
 from ibet.vocabulary import CAVEATS_SENT, COMMODITY_CODES
-from contracts.base import (ALPHA3, FREE_TEXT, VESSEL_NAME, max_length, IDENTIFIER, OPERATIONAL, QUASI, Contract, boolean_words, col,
+from contracts.base import (Key, Person, ALPHA3, FREE_TEXT, VESSEL_NAME, max_length, IDENTIFIER, OPERATIONAL, QUASI, Contract, boolean_words, col,
                             degrees_decimal_minutes, dtg_zulu, number_between, parses_date, schema,
                             whole_number_between)
 
@@ -20,12 +20,12 @@ interdictions = schema("uscg_interdictions", {
     "lat": col(S, OPERATIONAL, "Degrees and decimal minutes, N/S", checks=[degrees_decimal_minutes("NS", 90)]),
     "lon": col(S, OPERATIONAL, "Degrees and decimal minutes, E/W", checks=[degrees_decimal_minutes("EW", 180)]),
     "vessel_name": col(S, OPERATIONAL, "Vessel name", regex=VESSEL_NAME, checks=[max_length(40)]),
-    "vessel_hin": col(S, IDENTIFIER, "Hull identification number", derived="vessel_key"),
+    "vessel_hin": col(S, IDENTIFIER, "Hull identification number", key=Key("vessel_key", "VESSEL")),
     "vessel_mmsi": col(S, OPERATIONAL, "MMSI", regex=r"^\d{9}$"),
     "vessel_flag": col(S, OPERATIONAL, "Flag state, alpha-3", regex=ALPHA3),
     "vessel_type": col(S, OPERATIONAL, "Vessel type", isin=["PLEASURE", "FISHING", "CARGO", "OTHER"]),
-    "master_name": col(S, IDENTIFIER, "Master's name", derived="person_key"),
-    "master_dob": col(S, IDENTIFIER, "YYYY-MM-DD", derived="person_key, birth_year", checks=[parses_date("%Y-%m-%d")]),
+    "master_name": col(S, IDENTIFIER, "Master's name"),
+    "master_dob": col(S, IDENTIFIER, "YYYY-MM-DD", checks=[parses_date("%Y-%m-%d")]),
     "master_nationality": col(S, QUASI, "alpha-3", regex=ALPHA3),
     "persons_aboard": col(S, OPERATIONAL, "Persons aboard", checks=[whole_number_between(0, 10000)]),
     "outcome": col(S, OPERATIONAL, "BOARDING/SEIZURE/ARREST/WARNING", nullable=False,
@@ -44,4 +44,5 @@ seizures = schema("uscg_seizures", {
 }, "One row per Seizure element of an interdiction.")
 
 CONTRACT = Contract("uscg", {"interdictions": interdictions, "seizures": seizures}, id_column="id",
-                    parents={"seizures": "interdictions"})
+                    parents={"seizures": "interdictions"},
+                    persons={"interdictions": Person(name="master_name", name_format="either", dob="master_dob")})

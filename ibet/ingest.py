@@ -27,6 +27,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from contracts.base import Contract
+from contracts.projection import project
+from contracts.readers import PARENT, RejectedFile
 from contracts.validate import Validation, validate
 from ibet import privacy
 from ibet.keys import fingerprint, load_key
@@ -35,7 +37,6 @@ from ibet.logs import get_logger
 from ibet.registry import Source, source_for
 from ibet.settings import Settings, get_settings
 from transforms.common import register_reference
-from contracts.readers import PARENT, RejectedFile
 from transforms.pipelines import pipeline
 
 
@@ -117,9 +118,9 @@ def _normalize(source: Source, secret: bytes, valid: dict[str, pl.DataFrame], ct
     con = privacy.connect(secret)
     try:
         register_reference(con)
-        for lvl, df in valid.items():
-            con.register(f"v_{lvl}", df.to_arrow())
-        return pipeline(source.name).canonical(con, ctx)
+        pipe = pipeline(source.name)
+        project(con, pipe.contract, valid)  # the transform sees pseudonyms, never a raw identifier
+        return pipe.canonical(con, ctx)
     finally:
         con.close()
 

@@ -29,7 +29,7 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
           station AS reporting_unit, NULL::VARCHAR AS reported_region,
           coalesce(persons_apprehended, 0) AS n_persons, drug_lbs AS lbs, currency_usd AS usd,
           firearms_count AS guns
-        FROM v_events""", "cbp", unit_cols=("reporting_unit", "sector"))
+        FROM p_events""", "cbp", unit_cols=("reporting_unit", "sector"))
     con.execute(f"CREATE OR REPLACE TEMP VIEW ev AS {base}")
     events = finalize(con, "events", f"""
         SELECT 'cbp:' || source_id AS event_uid, source_id, occurred_at, CAST(occurred_at AS DATE) AS event_date,
@@ -48,15 +48,11 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
         FROM ev""", "_pos")
     subjects = finalize(con, "subjects", """
         SELECT 'cbp:' || source_id AS event_uid, 1 AS subject_seq, 'SUBJECT' AS role,
-          ibet_person(ibet_surname_last_first(subject_name), ibet_given_last_first(subject_name),
-                      dob) AS person_key,
-          ibet_document(passport_country, passport_no) AS document_key,
-          CASE WHEN passport_no IS NOT NULL THEN 'PASSPORT' END AS document_type,
-          passport_country AS document_issuer, ibet_hmac('ANUMBER', ibet_norm(a_number)) AS anumber_key,
-          year(dob) AS birth_year, NULL AS sex, nationality, release AS caveat,
-          ibet_mixed_script(subject_name) AS name_mixed_script, _pos
+          person_key, document_key, CASE WHEN has_passport_no THEN 'PASSPORT' END AS document_type,
+          passport_country AS document_issuer, anumber_key,
+          birth_year, NULL AS sex, nationality, release AS caveat, name_mixed_script, _pos
         FROM ev WHERE event_type <> 'GOTAWAY'
-          AND (subject_name IS NOT NULL OR dob IS NOT NULL OR a_number IS NOT NULL OR passport_no IS NOT NULL)""",
+          AND (has_subject_name OR has_dob OR has_a_number OR has_passport_no)""",
         "_pos")
     seizures = finalize(con, "seizures", f"""
         SELECT * FROM (

@@ -54,10 +54,10 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
           e.occurred_at AS occurred_ts,
           e.lat AS latitude, e.lon AS longitude, e.office_code AS reporting_unit, NULL::VARCHAR AS reported_region,
           g.first_commodity, coalesce(p.n, 0) AS n_persons
-        FROM v_events e
-        LEFT JOIN (SELECT _parent, arg_min(commodity, _row) AS first_commodity FROM v_goods GROUP BY _parent) g
+        FROM p_events e
+        LEFT JOIN (SELECT _parent, arg_min(commodity, _row) AS first_commodity FROM p_goods GROUP BY _parent) g
           ON g._parent = e._pos
-        LEFT JOIN (SELECT _parent, count(*) AS n FROM v_persons GROUP BY _parent) p ON p._parent = e._pos""",
+        LEFT JOIN (SELECT _parent, count(*) AS n FROM p_persons GROUP BY _parent) p ON p._parent = e._pos""",
         "cbsa")
     con.execute(f"CREATE OR REPLACE TEMP VIEW ev AS {base}")
     events = finalize(con, "events", f"""
@@ -72,23 +72,21 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
         FROM ev""", "_pos")
     subjects = finalize(con, "subjects", """
         SELECT 'cbsa:' || e.event_ref AS event_uid, p._row AS subject_seq, 'SUBJECT' AS role,
-          ibet_person(p.family_name, p.given_name, p.birth_date) AS person_key,
-          ibet_document(p.doc_issuer, p.doc_number) AS document_key, p.doc_type AS document_type,
-          p.doc_issuer AS document_issuer, NULL AS anumber_key, year(p.birth_date) AS birth_year,
-          p.sex, p.nationality, e.caveat, ibet_mixed_script(concat_ws(' ', p.family_name, p.given_name))
-            AS name_mixed_script, e._pos, p._row
-        FROM v_persons p JOIN v_events e ON p._parent = e._pos""", "_pos, _row")
+          p.person_key, p.document_key, p.doc_type AS document_type,
+          p.doc_issuer AS document_issuer, NULL AS anumber_key, p.birth_year,
+          p.sex, p.nationality, e.caveat, p.name_mixed_script, e._pos, p._row
+        FROM p_persons p JOIN p_events e ON p._parent = e._pos""", "_pos, _row")
     seizures = finalize(con, "seizures", f"""
         SELECT 'cbsa:' || e.event_ref AS event_uid, g._row AS seizure_seq, g.commodity,
           {commodity_category('g.commodity')} AS category,
           CASE g.uom WHEN 'KGM' THEN g.quantity WHEN 'GRM' THEN g.quantity / 1000 END AS quantity_kg,
           CASE WHEN g.uom = 'NMB' THEN g.quantity END AS quantity_units, g.value_cad AS value, 'CAD' AS currency,
           e.caveat, e._pos, g._row
-        FROM v_goods g JOIN v_events e ON g._parent = e._pos""", "_pos, _row")
+        FROM p_goods g JOIN p_events e ON g._parent = e._pos""", "_pos, _row")
     conveyances = finalize(con, "conveyances", """
         SELECT 'cbsa:' || event_ref AS event_uid, conveyance_mode AS mode,
-          ibet_plate(NULL, conveyance_plate) AS plate_key, NULL AS plate_jurisdiction,
+          plate_key, NULL AS plate_jurisdiction,
           NULL AS vessel_key, NULL AS vessel_name, NULL AS vessel_mmsi, NULL AS vessel_flag, NULL AS vessel_type,
           caveat, _pos
-        FROM v_events WHERE conveyance_mode IS NOT NULL OR conveyance_plate IS NOT NULL""", "_pos")
+        FROM p_events WHERE conveyance_mode IS NOT NULL OR has_conveyance_plate""", "_pos")
     return {"events": events, "subjects": subjects, "seizures": seizures, "conveyances": conveyances}

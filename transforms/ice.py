@@ -50,7 +50,7 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
     base = with_region("""
         SELECT c.*, c.case_number AS source_id, NULL::DOUBLE AS latitude, NULL::DOUBLE AS longitude,
           NULL::VARCHAR AS reporting_unit, c.ibet_region AS reported_region, coalesce(s.n, 0) AS n_subjects
-        FROM v_cases c LEFT JOIN (SELECT _parent, count(*) AS n FROM v_subjects GROUP BY _parent) s
+        FROM p_cases c LEFT JOIN (SELECT _parent, count(*) AS n FROM p_subjects GROUP BY _parent) s
           ON s._parent = c._pos""", "ice")
     con.execute(f"CREATE OR REPLACE TEMP VIEW cs AS {base}")
     events = finalize(con, "events", f"""
@@ -66,17 +66,16 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
         FROM cs""", "_pos")
     subjects = finalize(con, "subjects", """
         SELECT 'ice:' || c.case_number AS event_uid, s._row AS subject_seq, 'SUBJECT' AS role,
-          ibet_person(ibet_surname(s.name), ibet_given(s.name), s.dob) AS person_key,
-          ibet_document(s.nationality, s.passport_no) AS document_key,  -- ICE names no issuer: nationality
-          CASE WHEN s.passport_no IS NOT NULL THEN 'PASSPORT' END AS document_type, NULL AS document_issuer,
-          NULL AS anumber_key, year(s.dob) AS birth_year, NULL AS sex, s.nationality, c.caveat,
-          ibet_mixed_script(s.name) AS name_mixed_script, c._pos, s._row
-        FROM v_subjects s JOIN v_cases c ON s._parent = c._pos""", "_pos, _row")
+          s.person_key, s.document_key,  -- ICE names no issuer: the contract keys the passport by nationality
+          CASE WHEN s.has_passport_no THEN 'PASSPORT' END AS document_type, NULL AS document_issuer,
+          NULL AS anumber_key, s.birth_year, NULL AS sex, s.nationality, c.caveat,
+          s.name_mixed_script, c._pos, s._row
+        FROM p_subjects s JOIN p_cases c ON s._parent = c._pos""", "_pos, _row")
     seizures = finalize(con, "seizures", """
         SELECT 'ice:' || case_number AS event_uid, 1 AS seizure_seq,
           CASE WHEN category = 'FINANCIAL' THEN 'CURRENCY' ELSE 'UNSPECIFIED' END AS commodity,
           CASE category WHEN 'NARCOTICS' THEN 'DRUGS' WHEN 'WEAPONS' THEN 'FIREARMS' WHEN 'FINANCIAL' THEN 'CURRENCY'
                ELSE category END AS category,
           NULL AS quantity_kg, NULL AS quantity_units, seized_usd AS value, 'USD' AS currency, caveat, _pos
-        FROM v_cases WHERE coalesce(seized_usd, 0) > 0""", "_pos")
+        FROM p_cases WHERE coalesce(seized_usd, 0) > 0""", "_pos")
     return {"events": events, "subjects": subjects, "seizures": seizures, "conveyances": empty(con, "conveyances")}

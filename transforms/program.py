@@ -21,14 +21,14 @@ def reader(contract_columns: list[str]):  # noqa: ANN201 - returns the module-le
 def finance(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
     return {"finance": finalize(con, "finance", f"""
         SELECT agency AS agency_code, planned_spending, actual_spending, currency, note, {source_columns(ctx)}, _pos
-        FROM v_rows""", "_pos")}
+        FROM p_rows""", "_pos")}
 
 
 def outreach(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
     return {"outreach": finalize(con, "outreach", f"""
         SELECT event_id, event_date, region_code, program, attendees, tips_received,
           {source_columns(ctx)}, _pos
-        FROM v_rows""", "_pos")}
+        FROM p_rows""", "_pos")}
 
 
 def radio_tests(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
@@ -37,4 +37,4 @@ def radio_tests(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str
           len(string_split(replace(agencies, ',', ';'), ';')) AS agency_count,
           (regexp_matches(agencies, 'rcmp|cbsa') AND regexp_matches(agencies, 'cbp|ice|uscg')) AS cross_border,
           success, {source_columns(ctx)}, _pos
-        FROM v_rows""", "_pos")}
+        FROM p_rows""", "_pos")}

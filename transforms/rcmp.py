@@ -21,8 +21,8 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
         SELECT *, occurrence_id AS source_id,
           timezone(detachment_tz, reported_local) AS occurred_at,
           detachment AS reporting_unit, NULL::VARCHAR AS reported_region,
-          (subject_surname IS NOT NULL OR subject_dob IS NOT NULL) AS has_subject
-        FROM v_occurrences""", "rcmp")
+          (has_subject_surname OR has_subject_dob) AS has_subject
+        FROM p_occurrences""", "rcmp")
     con.execute(f"CREATE OR REPLACE TEMP VIEW occ AS {base}")
     events = finalize(con, "events", f"""
         SELECT 'rcmp:' || source_id AS event_uid, source_id, occurred_at, CAST(occurred_at AS DATE) AS event_date,
@@ -38,11 +38,11 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
         FROM occ""", "_pos")
     subjects = finalize(con, "subjects", """
         SELECT 'rcmp:' || source_id AS event_uid, 1 AS subject_seq, 'SUBJECT' AS role,
-          ibet_person(subject_surname, subject_given_names, subject_dob) AS person_key,
+          person_key,
           NULL AS document_key, NULL AS document_type, NULL AS document_issuer, NULL AS anumber_key,
-          year(subject_dob) AS birth_year, subject_gender AS sex,
+          birth_year, subject_gender AS sex,
           subject_citizenship AS nationality, caveat,
-          ibet_mixed_script(concat_ws(' ', subject_surname, subject_given_names)) AS name_mixed_script, _pos
+          name_mixed_script, _pos
         FROM occ WHERE has_subject""", "_pos")
     seizures = finalize(con, "seizures", f"""
         SELECT 'rcmp:' || source_id AS event_uid, 1 AS seizure_seq, seizure_commodity AS commodity,
@@ -54,8 +54,8 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
         WHERE seizure_commodity IS NOT NULL""", "_pos")
     conveyances = finalize(con, "conveyances", """
         SELECT 'rcmp:' || source_id AS event_uid, 'ROAD' AS mode,
-          ibet_plate(plate_jurisdiction, licence_plate) AS plate_key, plate_jurisdiction,
+          plate_key, plate_jurisdiction,
           NULL AS vessel_key, NULL AS vessel_name, NULL AS vessel_mmsi, NULL AS vessel_flag, NULL AS vessel_type,
           caveat, _pos
-        FROM occ WHERE licence_plate IS NOT NULL""", "_pos")
+        FROM occ WHERE has_licence_plate""", "_pos")
     return {"events": events, "subjects": subjects, "seizures": seizures, "conveyances": conveyances}

@@ -32,8 +32,8 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
         SELECT i.*, i.id AS source_id, i.dtg AS occurred_ts, i.lat AS latitude, i.lon AS longitude,
           i.district AS reporting_unit, NULL::VARCHAR AS reported_region, s.first_commodity,
           coalesce(i.persons_aboard, 0) AS n_aboard
-        FROM v_interdictions i
-        LEFT JOIN (SELECT _parent, arg_min(commodity, _row) AS first_commodity FROM v_seizures GROUP BY _parent) s
+        FROM p_interdictions i
+        LEFT JOIN (SELECT _parent, arg_min(commodity, _row) AS first_commodity FROM p_seizures GROUP BY _parent) s
           ON s._parent = i._pos""", "uscg")
     con.execute(f"CREATE OR REPLACE TEMP VIEW it AS {base}")
     events = finalize(con, "events", f"""
@@ -48,21 +48,18 @@ def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, 
         FROM it""", "_pos")
     subjects = finalize(con, "subjects", """
         SELECT 'uscg:' || id AS event_uid, 1 AS subject_seq, 'MASTER' AS role,
-          ibet_person(ibet_surname(master_name), ibet_given(master_name), master_dob)
-            AS person_key,
-          NULL AS document_key, NULL AS document_type, NULL AS document_issuer, NULL AS anumber_key,
-          year(master_dob) AS birth_year, NULL AS sex, master_nationality AS nationality,
-          caveat, ibet_mixed_script(master_name) AS name_mixed_script, _pos
-        FROM v_interdictions WHERE master_name IS NOT NULL OR master_dob IS NOT NULL""", "_pos")
+          person_key, NULL AS document_key, NULL AS document_type, NULL AS document_issuer, NULL AS anumber_key,
+          birth_year, NULL AS sex, master_nationality AS nationality, caveat, name_mixed_script, _pos
+        FROM p_interdictions WHERE has_master_name OR has_master_dob""", "_pos")
     seizures = finalize(con, "seizures", f"""
         SELECT 'uscg:' || i.id AS event_uid, s._row AS seizure_seq, s.commodity,
           {commodity_category('s.commodity')} AS category, s.kg AS quantity_kg,
           NULL AS quantity_units, s.value_usd AS value, 'USD' AS currency, i.caveat, i._pos, s._row
-        FROM v_seizures s JOIN v_interdictions i ON s._parent = i._pos""", "_pos, _row")
+        FROM p_seizures s JOIN p_interdictions i ON s._parent = i._pos""", "_pos, _row")
     conveyances = finalize(con, "conveyances", """
         SELECT 'uscg:' || id AS event_uid, 'MARINE' AS mode, NULL AS plate_key, NULL AS plate_jurisdiction,
-          ibet_hmac('VESSEL', ibet_norm(vessel_hin)) AS vessel_key, vessel_name, vessel_mmsi, vessel_flag,
+          vessel_key, vessel_name, vessel_mmsi, vessel_flag,
           vessel_type, caveat, _pos
-        FROM v_interdictions
-        WHERE vessel_hin IS NOT NULL OR vessel_name IS NOT NULL OR vessel_mmsi IS NOT NULL""", "_pos")
+        FROM p_interdictions
+        WHERE has_vessel_hin OR vessel_name IS NOT NULL OR vessel_mmsi IS NOT NULL""", "_pos")
     return {"events": events, "subjects": subjects, "seizures": seizures, "conveyances": conveyances}

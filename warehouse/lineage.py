@@ -44,7 +44,7 @@ def _leaves(node: Any) -> list[tuple[str, str]]:
     for n in node.walk():
         if not n.downstream and isinstance(n.source, exp.Table) and n.source.name:  # not generate_series()
             table = f"{n.source.db}.{n.source.name}" if n.source.db not in ("", "main") else n.source.name
-            out.add((table, n.name.split(".")[-1]))
+            out.add((table, n.name.split(".")[-1].strip('"')))
     return sorted(out)
 
 
@@ -167,6 +167,7 @@ def source_lineage() -> dict[str, dict[str, dict[str, list[list[str]]]]]:
     from sqlglot.lineage import lineage
 
     from contracts.base import privacy_of
+    from contracts.projection import projection_sql
     from contracts.readers import PARENT, ROW
     from ibet.registry import sources
     from transforms.pipelines import pipeline
@@ -177,6 +178,9 @@ def source_lineage() -> dict[str, dict[str, dict[str, list[list[str]]]]]:
         pipe = pipeline(source.name)
         contract = pipe.contract
         rec = _Recorder()
+        for lvl, sch in contract.levels.items():  # the projection: what the transform reads (p_<level>)
+            cols = [*sch.columns, "_pos", ROW, *([PARENT] if lvl != contract.top else [])]
+            rec.views[f"p_{lvl}"] = projection_sql(contract, lvl, f"v_{lvl}", cols)
         patches = [mock.patch.object(m, name, getattr(rec, name)) for m in list(sys.modules.values())
                    if getattr(m, "__name__", "").startswith("transforms.") for name in ("finalize", "empty")
                    if hasattr(m, name)]
