@@ -95,3 +95,41 @@ def test_no_domain_list_is_copied():
         text = sql.read_text()
         assert not any(f"'{c}'" in text for c in vocabulary.COMMODITIES), sql.name
         assert "month(d) < 4" not in text and "month(d) >= 10" not in text, sql.name
+
+
+def test_one_model_per_file_named_after_its_table_with_its_declarations():
+    """Like a dbt project: each model file of the audience layers builds exactly one table, named after
+    it (``NN_<table>.sql``); its declarations (``NN_<table>.yml``) sit beside it and name its columns."""
+    import re
+
+    from warehouse import constraints
+    from warehouse.runner import AUDIENCE_LAYERS, sql_files
+
+    create = re.compile(r"^CREATE\s+OR\s+REPLACE\s+TABLE\s+(\w+)", re.I | re.M)
+    models = [f for f in sql_files(AUDIENCE_LAYERS) if not f.parent.name.startswith("00_")]
+    assert len(models) >= 25
+    for f in models:
+        tables = create.findall(f.read_text())
+        assert tables == [f.stem.split("_", 1)[1]], f"{f.parent.name}/{f.name} builds {tables}"
+    for yml in constraints.declaration_files():
+        assert yml.with_suffix(".sql").exists(), yml
+    declared = constraints.declared()
+    assert {"fact_events", "mart_indicators", "dim_region"} <= set(declared)
+    assert "event_uid" in declared["fact_events"]["primary_key"]
+
+
+def test_every_declaration_becomes_a_check_that_fails_on_bad_rows():
+    import duckdb
+
+    from warehouse import constraints
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE dim_region AS SELECT * FROM (VALUES ('PAC', 'Pacific'), ('PAC', NULL)) t(region_code, "
+                "region_name)")
+    con.execute("CREATE TABLE mart_indicators AS SELECT 'CAN' AS calendar, '2026-27' AS fiscal_year, 'Q5' AS period, "
+                "'x' AS indicator, 'count' AS unit")
+    rows = {(m, r): n for m, r, n in con.execute(constraints.checks_sql({"dim_region", "mart_indicators"})).fetchall()}
+    assert rows[("dim_region", "unique region_code")] == 1 and rows[("dim_region", "not null region_name")] == 1
+    assert rows[("mart_indicators", "accepted values period")] == 1
+    assert rows[("mart_indicators", "accepted values calendar")] == 0
+    assert ("mart_indicators", "indicator -> dim_indicator.indicator") not in rows  # dim_indicator absent here

@@ -68,8 +68,8 @@ def build_fingerprint(refreshed: RefreshResult) -> str:
     h = hashlib.sha256(refreshed.fingerprint.encode())
     paths = [reference.reference_path(n) for n in ("regions.csv", "unit_regions.csv", "fx_rates.csv",
                                                     "program_reference.yml")]
-    paths += runner.sql_files(runner.AUDIENCE_LAYERS + ("90_evaluator",)) + [constraints.constraints_file(),
-                                                                             Path(suppression.__file__)]
+    paths += runner.sql_files(runner.AUDIENCE_LAYERS + ("90_evaluator",)) + constraints.declaration_files() + [
+        Path(suppression.__file__)]
     for p in paths:
         h.update(p.name.encode())
         h.update(p.read_bytes())

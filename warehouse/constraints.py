@@ -1,9 +1,12 @@
-"""Declare primary and foreign keys in a built file (``sql/constraints.yml``).
+"""Each model's declarations (``sql/<layer>/<NN>_<table>.yml``, beside its SQL): keys and expectations.
 
-DuckDB declares keys only in ``CREATE TABLE``, and the models are ``CREATE TABLE AS``:
-each keyed table is therefore re-created with its keys and its rows copied in, in the
-file's order (referenced tables first). DuckDB checks every key while copying, so a
-duplicate id or an orphan row fails the build here, naming the table.
+Like a dbt ``schema.yml``: ``primary_key``, ``references`` (foreign keys), ``not_null`` and
+``accepted_values``. Keys are declared in every built file (``apply``): DuckDB declares keys only
+in ``CREATE TABLE`` and the models are ``CREATE TABLE AS``, so each keyed table is re-created
+with its keys and its rows copied in, in the models' order (referenced tables first); DuckDB
+checks every key while copying, so a duplicate id or an orphan row fails the build, naming the
+table. The quality gate turns every declaration into checks (``checks_sql``): one source for
+the model's contract, the engine's keys and the gate's expectations.
 """
 from __future__ import annotations
 
@@ -14,21 +17,52 @@ from typing import Any
 import duckdb
 import yaml
 
-from warehouse.runner import sql_literal, sql_root
+from warehouse.runner import AUDIENCE_LAYERS, sql_files, sql_literal
 
 
 class ConstraintError(RuntimeError):
     """A declared key does not hold in the built data."""
 
 
+def declaration_files() -> list[Path]:
+    """The models' declaration files, in the models' order."""
+    return [f.with_suffix(".yml") for f in sql_files(AUDIENCE_LAYERS) if f.with_suffix(".yml").is_file()]
+
+
 @lru_cache(maxsize=1)
 def declared() -> dict[str, dict[str, Any]]:
-    """table -> {primary_key: [...], references: {column: "table.column"}}, in apply order."""
-    return yaml.safe_load((sql_root() / "constraints.yml").read_text()) or {}
+    """table -> {primary_key, references: {column: "table.column"}, not_null, accepted_values}, in model order."""
+    return {f.stem.split("_", 1)[1]: yaml.safe_load(f.read_text()) or {} for f in declaration_files()}
 
 
-def constraints_file() -> Path:
-    return sql_root() / "constraints.yml"
+def checks_sql(present: set[str]) -> str:
+    """One row per declared rule of the tables ``present``: (model, rule, failures). Zero failures each."""
+    parts = []
+    for table, spec in declared().items():
+        if table not in present:
+            continue
+        t = _q(table)
+        key = spec.get("primary_key") or []
+        if key:
+            cols = ", ".join(map(_q, key))
+            parts.append(f"SELECT {sql_literal(table)}, {sql_literal('unique ' + ', '.join(key))}, "
+                         f"(SELECT count(*) FROM (SELECT {cols} FROM {t} GROUP BY ALL HAVING count(*) > 1))")
+        for column in spec.get("not_null") or []:
+            parts.append(f"SELECT {sql_literal(table)}, {sql_literal('not null ' + column)}, "
+                         f"count(*) FILTER (WHERE {_q(column)} IS NULL) FROM {t}")
+        for column, values in (spec.get("accepted_values") or {}).items():
+            allowed = ", ".join(sql_literal(str(v)) for v in values)
+            parts.append(f"SELECT {sql_literal(table)}, {sql_literal('accepted values ' + column)}, "
+                         f"count(*) FILTER (WHERE {_q(column)} NOT IN ({allowed})) FROM {t}")
+        for column, target in (spec.get("references") or {}).items():
+            ref_table, ref_col = target.split(".")
+            if ref_table in present:
+                parts.append(f"SELECT {sql_literal(table)}, {sql_literal(f'{column} -> {target}')}, "
+                             f"count(*) FILTER (WHERE r.{_q(ref_col)} IS NULL AND s.{_q(column)} IS NOT NULL) "
+                             f"FROM {t} AS s LEFT JOIN {_q(ref_table)} AS r ON r.{_q(ref_col)} = s.{_q(column)}")
+    if not parts:
+        return "SELECT NULL::VARCHAR AS model, NULL::VARCHAR AS rule, 0::BIGINT AS failures WHERE FALSE"
+    return "SELECT * FROM (" + " UNION ALL ".join(parts) + ") AS t(model, rule, failures)"
 
 
 def _q(name: str) -> str:

@@ -17,6 +17,7 @@ from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
 from ibet.vocabulary import CATEGORIES
 from transforms.canonical import PSEUDONYM_COLUMNS
 from transforms.pipelines import pipeline
+from warehouse import constraints
 from warehouse.quality import suites
 from warehouse.runner import sql_literal
 
@@ -81,27 +82,8 @@ def _frames(path: Path, audience: str, today: dt.date, identifying: list[str]) -
                 suites.events_suite(regions, list(CATEGORIES), caveats, today), True)
             out["seizures"] = (con.execute("SELECT event_uid, quantity_kg, quantity_units, value_cad, caveat "
                                            "FROM fact_seizures").df(), suites.seizures_suite(caveats), True)
-            out["integrity"] = (con.execute("""
-                SELECT 'fact_seizures.event_uid -> fact_events' AS relation,
-                       count(*) FILTER (WHERE e.event_uid IS NULL) AS orphans
-                FROM fact_seizures s LEFT JOIN fact_events e USING (event_uid)
-                UNION ALL SELECT 'fact_subject_sightings.event_uid -> fact_events',
-                       count(*) FILTER (WHERE e.event_uid IS NULL)
-                FROM fact_subject_sightings s LEFT JOIN fact_events e USING (event_uid)
-                UNION ALL SELECT 'fact_conveyance_sightings.event_uid -> fact_events',
-                       count(*) FILTER (WHERE e.event_uid IS NULL)
-                FROM fact_conveyance_sightings s LEFT JOIN fact_events e USING (event_uid)
-                UNION ALL SELECT 'fact_events.region_code -> dim_region', count(*) FILTER (WHERE d.region_code IS NULL)
-                FROM fact_events f LEFT JOIN dim_region d USING (region_code)
-                UNION ALL SELECT 'fact_events.agency_code -> dim_agency', count(*) FILTER (WHERE d.agency_code IS NULL)
-                FROM fact_events f LEFT JOIN dim_agency d USING (agency_code)
-                UNION ALL SELECT 'fact_events.category -> dim_category', count(*) FILTER (WHERE d.category IS NULL)
-                FROM fact_events f LEFT JOIN dim_category d USING (category)
-                UNION ALL SELECT 'fact_events.event_date -> dim_date', count(*) FILTER (WHERE d.date_key IS NULL)
-                FROM fact_events f LEFT JOIN dim_date d ON d.date_key = f.event_date
-                UNION ALL SELECT 'mart_indicators.indicator -> dim_indicator', count(*) FILTER (WHERE d.indicator IS NULL)
-                FROM mart_indicators m LEFT JOIN dim_indicator d USING (indicator)
-            """).df(), suites.integrity_suite(), True)
+        # every model's declarations (keys, references, not null, accepted values: sql/<layer>/*.yml)
+        out["integrity"] = (con.execute(constraints.checks_sql(tables)).df(), suites.integrity_suite(), True)
         if audience == "evaluator":
             out["suppression"] = (con.execute(
                 "SELECT CASE WHEN unit = 'count' THEN value END AS value, basis_count FROM mart_indicators").df(),

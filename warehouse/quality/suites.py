@@ -50,9 +50,9 @@ def seizures_suite(caveats: list[str]) -> list:
 
 
 def integrity_suite() -> list:
-    """Frame: one row per relation, with its orphan count."""
-    return [_e("ExpectColumnValuesToBeBetween", column="orphans", min_value=0, max_value=0),
-            _e("ExpectColumnValuesToNotBeNull", column="relation")]
+    """Frame: one row per declared rule of a model (``constraints.checks_sql``), with its failure count."""
+    return [_e("ExpectColumnValuesToBeBetween", column="failures", min_value=0, max_value=0),
+            _e("ExpectColumnValuesToNotBeNull", column="rule")]
 
 
 def pseudonym_suite() -> list:

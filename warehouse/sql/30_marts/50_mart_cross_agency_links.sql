@@ -1,0 +1,41 @@
+-- Which persons, documents, plates and vessels appear in reports of two or more agencies?
+-- Linkage works on keyed pseudonyms only: the same person spelled differently by two
+-- agencies gets the same person_key, and nobody reading this table learns who it is.
+CREATE OR REPLACE TABLE mart_cross_agency_links AS
+WITH sightings AS (
+    SELECT 'person' AS link_type, person_key AS pseudonym, agency_code, region_code, event_uid, occurred_at
+    FROM fact_subject_sightings WHERE person_key IS NOT NULL
+    UNION ALL
+    SELECT 'document', document_key, agency_code, region_code, event_uid, occurred_at
+    FROM fact_subject_sightings WHERE document_key IS NOT NULL
+    UNION ALL
+    SELECT 'anumber', anumber_key, agency_code, region_code, event_uid, occurred_at
+    FROM fact_subject_sightings WHERE anumber_key IS NOT NULL
+    UNION ALL
+    SELECT 'plate', plate_key, agency_code, region_code, event_uid, occurred_at
+    FROM fact_conveyance_sightings WHERE plate_key IS NOT NULL
+    UNION ALL
+    SELECT 'vessel', vessel_key, agency_code, region_code, event_uid, occurred_at
+    FROM fact_conveyance_sightings WHERE vessel_key IS NOT NULL
+)
+SELECT link_type, pseudonym,
+       count(DISTINCT agency_code) AS agency_count,
+       string_agg(DISTINCT agency_code, ',' ORDER BY agency_code) AS agencies,
+       count(DISTINCT region_code) AS region_count,
+       string_agg(DISTINCT region_code, ',' ORDER BY region_code) AS regions,
+       min(occurred_at) AS first_seen, max(occurred_at) AS last_seen,
+       count(DISTINCT event_uid) AS event_count
+FROM sightings
+GROUP BY link_type, pseudonym
+HAVING count(DISTINCT agency_code) >= 2
+ORDER BY link_type, agency_count DESC, event_count DESC, pseudonym;
+COMMENT ON TABLE mart_cross_agency_links IS 'Every person, document, plate and vessel pseudonym reported by two or more agencies.';
+COMMENT ON COLUMN mart_cross_agency_links.link_type IS 'person, document, anumber, plate or vessel.';
+COMMENT ON COLUMN mart_cross_agency_links.pseudonym IS 'Keyed pseudonym (64 hex): join to the *_key columns of the sighting facts.';
+COMMENT ON COLUMN mart_cross_agency_links.agency_count IS 'Agencies that reported it.';
+COMMENT ON COLUMN mart_cross_agency_links.agencies IS 'Those agencies, comma separated.';
+COMMENT ON COLUMN mart_cross_agency_links.region_count IS 'Regions it was reported in.';
+COMMENT ON COLUMN mart_cross_agency_links.regions IS 'Those regions, comma separated.';
+COMMENT ON COLUMN mart_cross_agency_links.first_seen IS 'Earliest event time, UTC.';
+COMMENT ON COLUMN mart_cross_agency_links.last_seen IS 'Latest event time, UTC.';
+COMMENT ON COLUMN mart_cross_agency_links.event_count IS 'Events it appears in.';
