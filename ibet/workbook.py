@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from ibet.exports import safe_cell
+from ibet.lake import make_dirs
 
 MONEY = '#,##0;-#,##0'
 COUNT = '#,##0'
@@ -85,7 +86,7 @@ class Workbook:
         ws.add_chart(chart, anchor)
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path.parent)
         tmp = path.with_name(path.name + ".tmp")
         self.book.save(tmp)
         tmp.chmod(0o640)

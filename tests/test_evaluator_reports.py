@@ -162,7 +162,7 @@ def test_review_report_html_with_charts_renders_offline(published, chromium, tmp
     for part in ("1. The horizontal-initiative table", "Headline indicators", "Trend", "Quarters of 2026-27",
                  "Definitions", "Coverage and suppression", "hypercube", "Name of Program"):
         assert part in html, part
-    assert page.stat().st_mode & 0o007 == 0
+    assert page.stat().st_mode & 0o007 == 0 and page.parent.stat().st_mode & 0o007 == 0  # need-to-know
     shot, dom = render(chromium, page, tmp_path, "review_report", dump_dom=True, size="1400,3000")
     print(f"\nreview report: screenshot {shot.stat().st_size:,} bytes")
     assert shot.stat().st_size > 50_000 and "Interdictions by partner" in dom

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from ibet.lake import make_dirs
 from ibet.registry import PARTNERS
 from ibet.settings import Settings
 from warehouse import charts
@@ -111,7 +112,7 @@ def write_review(settings: Settings, fiscal_year: str, path: Path, fmt: str = "h
     if fmt not in ("html", "xlsx"):
         raise ValueError("format must be html or xlsx")
     data = gather(settings, fiscal_year, audience, years)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     if fmt == "xlsx":
         from warehouse.review_workbook import write_workbook
 

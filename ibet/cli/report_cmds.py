@@ -107,7 +107,9 @@ def report_review(
 
 def _write_private(path: Path, text: str) -> None:
     """Reports hold program figures: written owner/group-only, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from ibet.lake import make_dirs
+
+    make_dirs(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     tmp.chmod(0o640)
