@@ -60,7 +60,9 @@ def make_dirs(path: Path) -> Path:
     return path
 
 
-def _atomic(path: Path, write: Any) -> None:
+def atomic_write(path: Path, write: Any) -> None:
+    """Call ``write(tmp)`` on a private temporary file beside ``path``, then move it into place with
+    the need-to-know mode: a reader sees the old file or the new one, never half of one."""
     make_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # created 0600
     os.close(fd)
@@ -79,13 +81,18 @@ def write_parquet(path: Path, table: pa.Table, metadata: dict[str, str] | None =
     """Write ``table`` to ``path`` atomically and deterministically."""
     if metadata:
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
-    _atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd", row_group_size=256_000))
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd", row_group_size=256_000))
 
 
 def write_json(path: Path, obj: Any) -> None:
     """Write JSON atomically with sorted keys (stable bytes)."""
     data = json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"
-    _atomic(path, lambda tmp: Path(tmp).write_text(data))
+    atomic_write(path, lambda tmp: Path(tmp).write_text(data))
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write text (a report, a page) atomically, owner/group-only."""
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 def read_json(path: Path) -> Any | None:

@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from ibet.exports import safe_cell
-from ibet.lake import make_dirs
+from ibet.lake import atomic_write
 
 MONEY = '#,##0;-#,##0'
 COUNT = '#,##0'
@@ -86,8 +86,4 @@ class Workbook:
         ws.add_chart(chart, anchor)
 
     def save(self, path: Path) -> None:
-        make_dirs(path.parent)
-        tmp = path.with_name(path.name + ".tmp")
-        self.book.save(tmp)
-        tmp.chmod(0o640)
-        tmp.replace(path)
+        atomic_write(path, self.book.save)

@@ -23,7 +23,6 @@ build on one of them (an Airflow pool of one slot, see the README, "Scaling out"
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import secrets
 import shutil
@@ -36,7 +35,7 @@ from typing import Any, Iterator
 
 from filelock import FileLock, Timeout
 
-from ibet.lake import read_json, write_json
+from ibet.lake import file_checksum, read_json, write_json
 from ibet.logs import get_logger
 from ibet.settings import AUDIENCES, Settings
 
@@ -133,14 +132,6 @@ def start_build(settings: Settings) -> tuple[str, Path]:
     return bid, d
 
 
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def audience_files(directory: Path) -> dict[str, Path]:
     return {a: directory / f"{a}.duckdb" for a in AUDIENCES if (directory / f"{a}.duckdb").exists()}
 
@@ -148,7 +139,7 @@ def audience_files(directory: Path) -> dict[str, Path]:
 def record_audit(directory: Path, gate: dict[str, Any]) -> dict[str, Any]:
     """After the gate passed: the digest (and size) of every file, as audited. Publication checks them."""
     files = audience_files(directory)
-    return write_manifest(directory, state="audited", digests={a: file_digest(p) for a, p in files.items()},
+    return write_manifest(directory, state="audited", digests={a: file_checksum(p) for a, p in files.items()},
                           sizes={a: p.stat().st_size for a, p in files.items()}, gate_success=gate.get("success"),
                           audited_at=dt.datetime.now(dt.timezone.utc).isoformat())
 
@@ -165,7 +156,7 @@ def verify_published(settings: Settings, *, full: bool = True) -> None:
     m = read_manifest(d)
     for audience, path in audience_files(d).items():
         ok = (path.stat().st_size == (m.get("sizes") or {}).get(audience, path.stat().st_size)
-              and (not full or file_digest(path) == (m.get("digests") or {}).get(audience)))
+              and (not full or file_checksum(path) == (m.get("digests") or {}).get(audience)))
         if not ok:
             raise PublishedIntegrityError(
                 f"published file {audience}.duckdb (build {d.name}) is not the file the quality gate audited "
@@ -247,7 +238,7 @@ def publish_build(settings: Settings, build_id: str, *, rollback: bool = False) 
             raise PublishError(f"build {build_id} is older than the published build {current}: not published "
                                "(a newer build already holds this data; `ibet publish --rollback` to go back)")
         files = audience_files(d)
-        changed = [a for a, p in files.items() if file_digest(p) != (m.get("digests") or {}).get(a)]
+        changed = [a for a, p in files.items() if file_checksum(p) != (m.get("digests") or {}).get(a)]
         if changed or set(files) != set(m.get("digests") or {}):
             raise PublishError(f"build {build_id}: {', '.join(changed) or 'the set of files'} changed since the "
                                "quality gate audited it; not published")

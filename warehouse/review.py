@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from ibet.lake import make_dirs
+from ibet.lake import write_text
 from ibet.registry import PARTNERS
 from ibet.settings import Settings
 from warehouse import charts
@@ -112,7 +112,6 @@ def write_review(settings: Settings, fiscal_year: str, path: Path, fmt: str = "h
     if fmt not in ("html", "xlsx"):
         raise ValueError("format must be html or xlsx")
     data = gather(settings, fiscal_year, audience, years)
-    make_dirs(path.parent)
     if fmt == "xlsx":
         from warehouse.review_workbook import write_workbook
 
@@ -123,10 +122,7 @@ def write_review(settings: Settings, fiscal_year: str, path: Path, fmt: str = "h
     env = environment()
     env.filters["cell"] = display
     html = env.get_template("review.html.j2").render(**{**context(data["dpr"]), **data})
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(html)
-    tmp.chmod(0o640)
-    tmp.replace(path)
+    write_text(path, html)
     return path
 
 

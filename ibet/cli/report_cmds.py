@@ -79,7 +79,9 @@ def report_dpr(
     if fmt == "xlsx":
         say(f"report written to {output}")
     elif output is not None:
-        _write_private(output, text)
+        from ibet.lake import write_text
+
+        write_text(output, text)  # reports hold program figures: owner/group-only, atomic
         say(f"report written to {output}")
     else:
         typer.echo(text, nl=False)
@@ -103,14 +105,3 @@ def report_review(
     target = output or settings.home / "reports" / f"review_{fiscal_year}.{fmt}"
     path = _run(write_review, settings, fiscal_year, target, fmt=fmt, audience=audience, years=years)
     say(f"review report written to {path}")
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Reports hold program figures: written owner/group-only, atomically."""
-    from ibet.lake import make_dirs
-
-    make_dirs(path.parent)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.chmod(0o640)
-    tmp.replace(path)
