@@ -12,7 +12,6 @@ import datetime as dt
 import decimal
 import io
 import json
-from pathlib import Path
 from typing import Any, Sequence
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -66,12 +65,3 @@ def to_markdown(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     head = "| " + " | ".join(columns) + " |"
     sep = "|" + "|".join("---" for _ in columns) + "|"
     return "\n".join([head, sep] + ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]) + "\n"
-
-
-def write_xlsx(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str = "data") -> None:
-    """One sheet, header row bold and frozen; numbers and dates as such, text cells made inert."""
-    from ibet.workbook import Workbook
-
-    book = Workbook()
-    book.sheet(sheet, columns, rows)
-    book.save(path)

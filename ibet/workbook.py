@@ -87,3 +87,10 @@ class Workbook:
 
     def save(self, path: Path) -> None:
         atomic_write(path, self.book.save)
+
+
+def write_xlsx(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str = "data") -> None:
+    """One sheet (``--format xlsx``): header row bold and frozen; numbers and dates as such, text inert."""
+    book = Workbook()
+    book.sheet(sheet, columns, rows)
+    book.save(path)

@@ -114,7 +114,9 @@ def emit(columns: list[str], rows: list, fmt: str, output: Optional[Path], title
     if fmt == "xlsx":
         if output is None:
             fail("--format xlsx needs --output FILE.xlsx", Exit.USAGE)
-        exports.write_xlsx(output, columns, rows, sheet=title)
+        from ibet.workbook import write_xlsx
+
+        write_xlsx(output, columns, rows, sheet=title)
         say(f"{len(rows):,} rows written to {output}")
         return
     if fmt == "table":

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,53 +19,12 @@ from warehouse.quality import docs_offline, suites
 from warehouse.quality.frames import _consistency_frame, _frames, _lake_frames, forbidden_columns
 from warehouse.quality.history import (_append_history, _render_index, docs_index, gx_docs_index, history_path,
                                        quality_root, write_history_into)
+from warehouse.quality.result import GateResult, SuiteOutcome
 
 __all__ = ["GateResult", "SuiteOutcome", "docs_index", "forbidden_columns", "gx_docs_index", "history_path",
            "quality_root", "run_gate", "write_history_into"]
 
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False}
-
-
-@dataclass
-class SuiteOutcome:
-    audience: str
-    suite: str
-    success: bool
-    evaluated: int
-    failed: list[str]
-    blocking: bool = True
-
-
-@dataclass
-class GateResult:
-    run_at: str
-    outcomes: list[SuiteOutcome] = field(default_factory=list)
-    docs_index: str = ""
-
-    @property
-    def success(self) -> bool:
-        return all(o.success for o in self.outcomes if o.blocking)
-
-    @property
-    def warnings(self) -> list[str]:
-        return [f for o in self.outcomes if not o.blocking for f in o.failed]
-
-    @property
-    def failures(self) -> list[str]:
-        return [f"{o.audience}/{o.suite}: {f}" for o in self.outcomes if o.blocking for f in o.failed]
-
-    def message(self) -> str:
-        passed = sum(o.success for o in self.outcomes)
-        text = f"{passed}/{len(self.outcomes)} suites passed"
-        if self.failures:
-            text += "; failed: " + "; ".join(self.failures)
-        if self.warnings:
-            text += "; warnings: " + "; ".join(self.warnings)
-        return text
-
-    def to_dict(self) -> dict:
-        return {"run_at": self.run_at, "success": self.success, "docs_index": self.docs_index,
-                "outcomes": [asdict(o) for o in self.outcomes]}
 
 
 def _context(settings: Settings) -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -17,9 +16,7 @@ import pyarrow.parquet as pq
 
 from ibet.lake import write_parquet
 from ibet.settings import Settings
-
-if TYPE_CHECKING:
-    from warehouse.quality.gate import GateResult
+from warehouse.quality.result import GateResult
 
 
 def quality_root(settings: Settings) -> Path:
