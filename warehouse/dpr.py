@@ -17,8 +17,9 @@ from typing import Any
 from ibet import reference
 from ibet.registry import AGENCIES
 from ibet.settings import Settings
-from warehouse import access
 from ibet.vocabulary import parse_fiscal_year
+from warehouse import access
+from warehouse.indicators import NO_METHOD, build_meta
 
 #: measured per partner, in this order: (indicator, words)
 PARTNER_MEASURES = (("events_reported", "reports shared with IBET partners"), ("interdictions", "interdictions"),
@@ -100,14 +101,11 @@ def _read(settings: Settings, audience: str, label: str) -> dict[str, Any]:
             "SELECT min(data_first_day), max(data_last_day), max(coverage_share) FROM mart_indicators WHERE "
             "calendar = 'CAN' AND fiscal_year = ? AND period = 'year' AND indicator = 'events_reported' AND "
             "agency_code = 'ALL' AND region_code = 'ALL'", [label]).fetchone()
-        built = con.execute("SELECT built_at FROM meta_build").fetchone()[0]
-        has_legend = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta_suppression'"
-                                 ).fetchone()[0]
-        method = con.execute("SELECT method FROM meta_suppression").fetchone() if has_legend else None
+        _, built, _, method = build_meta(con)
     finally:
         con.close()
     return {"finance": finance, "cells": cells, "cover": cover, "built": built,
-            "method": method[0] if method else ""}
+            "method": "" if method == NO_METHOD else method}
 
 
 def build_dpr(settings: Settings, fiscal_year: str, audience: str = "evaluator") -> Dpr:
@@ -119,7 +117,7 @@ def build_dpr(settings: Settings, fiscal_year: str, audience: str = "evaluator")
     program, texts = ref["program"], (ref.get("years") or {}).get(label) or {}
     data = _read(settings, audience, label)
     year = years_words(label)
-    federal = [a for a in program["federal_partners"]]
+    federal = list(program["federal_partners"])
     lead = program["lead_agency"]
     first, last, share = data["cover"]
     coverage = (f"{date_words(first)} to {date_words(last)}, {share:.1%} of the fiscal year, {audience} file"

@@ -101,15 +101,23 @@ def indicator_table(settings: Settings, fiscal_year: str | None = None, *, audie
     return columns, out
 
 
+NO_METHOD = "none (not the evaluator file)"
+
+
+def build_meta(con: Any) -> tuple[str, Any, int, str]:
+    """(build id, built at, suppression threshold, suppression method) of an open published file."""
+    build_id, built_at, threshold = con.execute(
+        "SELECT build_id, built_at, suppression_threshold FROM meta_build").fetchone()
+    legend = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta_suppression'").fetchone()[0]
+    method = con.execute("SELECT method FROM meta_suppression").fetchone()[0] if legend else NO_METHOD
+    return build_id, built_at, threshold, method
+
+
 def about(settings: Settings, audience: str = "evaluator") -> dict[str, Any]:
     """What a reader needs beside the figures: build, suppression legend and method, definitions."""
     con = access.connect(settings, audience)
     try:
-        build_id, built_at, threshold = con.execute(
-            "SELECT build_id, built_at, suppression_threshold FROM meta_build").fetchone()
-        legend = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta_suppression'").fetchone()[0]
-        method = con.execute("SELECT method FROM meta_suppression").fetchone()[0] if legend else "none (not the " \
-                                                                                                  "evaluator file)"
+        build_id, built_at, threshold, method = build_meta(con)
         definitions = con.execute("SELECT indicator, unit, description FROM dim_indicator").fetchall()
     finally:
         con.close()

@@ -17,9 +17,9 @@ import polars as pl
 from ibet.lake import write_text
 from ibet.registry import PARTNERS
 from ibet.settings import Settings
+from ibet.vocabulary import parse_fiscal_year
 from warehouse import charts
 from warehouse.dpr import build_dpr
-from ibet.vocabulary import parse_fiscal_year
 from warehouse.indicators import SUPPRESSED, about, indicator_table
 
 HEADLINE = ["events_reported", "joint_operations", "interdictions", "arrests", "seizure_value_cad", "subjects_linked",
@@ -59,7 +59,7 @@ def _long(t: Table, indicators: list[str], x: str, agencies: list[str], detail: 
     out = []
     for r in t.rows:
         row = dict(zip(t.columns, r))
-        if row["indicator"] in indicators and row["detail"] in (detail, "ALL" if detail == "ALL" else detail):
+        if row["indicator"] in indicators and row["detail"] == detail:
             for a in agencies:
                 v = _value(row.get(a))
                 if v is not None:

@@ -15,7 +15,7 @@ def _wide(table: Any, indicators: list[str], x: str, column: str = "ALL", detail
     values: dict[Any, dict[str, Any]] = {}
     for r in table.rows:
         row = dict(zip(table.columns, r))
-        if row["indicator"] in indicators and row["detail"] in (detail, "ALL" if detail else ""):
+        if row["indicator"] in indicators and row["detail"] == detail:
             v = row.get(column)
             values.setdefault(row[x], {})[row["indicator"]] = None if v == SUPPRESSED else v
     return [[k, *(values[k].get(i) for i in indicators)] for k in sorted(values)]
