@@ -1,7 +1,7 @@
 """CBP (U.S. Border Patrol, northern sectors) ``CBP_NB_YYYYMMDD.csv`` (ICD: CBP)."""
 import polars as pl
 
-from ibet.vocabulary import CAVEATS_SENT
+from foundation.vocabulary import CAVEATS_SENT
 from contracts.base import (Key, Person, ALPHA3, CODE, FREE_TEXT, PLACE_NAME, max_length, IDENTIFIER, OPERATIONAL, QUASI, Contract, col, dms,
                             number_between, parses_date, parses_datetime, schema, whole_number_between)
 

@@ -5,7 +5,7 @@ conveyance), its persons and its goods lines; each level has its own schema and 
 """
 import polars as pl
 
-from ibet.vocabulary import CAVEATS_SENT, COMMODITY_CODES
+from foundation.vocabulary import CAVEATS_SENT, COMMODITY_CODES
 from contracts.base import (Key, Person, ALPHA3, FREE_TEXT, whole_when, IDENTIFIER, OPERATIONAL, QUASI, Contract, col,
                             iso8601_with_offset, number_between, parses_date, schema)
 

@@ -4,11 +4,11 @@ import datetime as dt
 import pandera.polars as pa
 import polars as pl
 
-from ibet.vocabulary import CAVEATS_SENT
+from foundation.vocabulary import CAVEATS_SENT
 from contracts.base import (Key, Person, ALPHA3, CODE, FREE_TEXT, IDENTIFIER, OPERATIONAL, QUASI, Contract, _check, col,
                             number_between, schema, whole_number_between)
-from ibet.reference import region_codes
-from ibet.registry import PARTNERS
+from foundation.reference import region_codes
+from foundation.registry import PARTNERS
 
 S = pl.Utf8
 CATEGORIES = ["NARCOTICS", "WEAPONS", "HUMAN_SMUGGLING", "FINANCIAL", "NATSEC"]

@@ -3,9 +3,9 @@ import polars as pl
 
 from contracts.base import (CODE, OPERATIONAL, max_length, Contract, _check, boolean_words, col, number_between, parses_date, schema,
                             whole_number_between)
-from ibet.reference import region_codes
-from ibet.registry import PARTNERS
-from ibet.vocabulary import OUTREACH_PROGRAMS
+from foundation.reference import region_codes
+from foundation.registry import PARTNERS
+from foundation.vocabulary import OUTREACH_PROGRAMS
 
 S = pl.Utf8
 AGENCY_CODES = list(PARTNERS)

@@ -21,7 +21,7 @@ import polars as pl
 from contracts.base import FREE_TEXT, IDENTIFIER, Contract, Person, privacy_of
 from contracts.readers import PARENT, ROW
 
-#: SQL of a pseudonym, by domain: (issuer expression, value column) -> expression (ibet/privacy.py macros)
+#: SQL of a pseudonym, by domain: (issuer expression, value column) -> expression (foundation/privacy.py macros)
 KEY_SQL = {
     "DOCUMENT": "ibet_document({issuer}, {value})",
     "PLATE": "ibet_plate({issuer}, {value})",

@@ -1,7 +1,7 @@
 """RCMP occurrence extract ``RCMP_IBET_OCC_YYYYMMDD.csv`` (ICD: RCMP)."""
 import polars as pl
 
-from ibet.vocabulary import CAVEATS_SENT, COMMODITY_CODES
+from foundation.vocabulary import CAVEATS_SENT, COMMODITY_CODES
 from contracts.base import (Key, Person, ALPHA3, CODE, FREE_TEXT, PLACE_NAME, max_length, whole_when, IANA_ZONES, IDENTIFIER, OPERATIONAL, QUASI, Contract,
                             col, number_between, parses_date, parses_datetime, schema)
 

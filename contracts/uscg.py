@@ -1,7 +1,7 @@
 """USCG maritime interdiction reports ``USCG_MIR_YYYYMMDD.xml`` (ICD: USCG)."""
 import polars as pl
 
-from ibet.vocabulary import CAVEATS_SENT, COMMODITY_CODES
+from foundation.vocabulary import CAVEATS_SENT, COMMODITY_CODES
 from contracts.base import (Key, Person, ALPHA3, FREE_TEXT, VESSEL_NAME, max_length, IDENTIFIER, OPERATIONAL, QUASI, Contract, boolean_words, col,
                             degrees_decimal_minutes, dtg_zulu, number_between, parses_date, schema,
                             whole_number_between)

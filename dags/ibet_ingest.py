@@ -1,8 +1,8 @@
-"""Airflow: one ingest DAG per agency, generated from the agency registry (ibet/registry.py)."""
+"""Airflow: one ingest DAG per agency, generated from the agency registry (foundation/registry.py)."""
 from pathlib import Path
 
 from ibet.orchestration.factory import ingest_dag_id, make_ingest_dag
-from ibet.registry import AGENCIES
+from foundation.registry import AGENCIES
 
 DOCS = Path(__file__).resolve().parent / "contract_docs"
 

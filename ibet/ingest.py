@@ -30,12 +30,12 @@ from contracts.base import Contract
 from contracts.projection import project
 from contracts.readers import PARENT, RejectedFile
 from contracts.validate import Validation, validate
-from ibet import privacy
-from ibet.keys import fingerprint, load_key
-from ibet.lake import PART_FILE, file_checksum, lake_lock, partition_dir, read_json, write_json, write_parquet
-from ibet.logs import get_logger
-from ibet.registry import Source, source_for
-from ibet.settings import Settings, get_settings
+from foundation import privacy
+from foundation.keys import fingerprint, load_key
+from foundation.lake import PART_FILE, file_checksum, lake_lock, partition_dir, read_json, write_json, write_parquet
+from foundation.logs import get_logger
+from foundation.registry import Source, source_for
+from foundation.settings import Settings, get_settings
 from transforms.common import register_reference
 from transforms.pipelines import pipeline
 

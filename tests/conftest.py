@@ -17,8 +17,8 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 
 from ibet.generator import generate  # noqa: E402
 from ibet.ingest import ingest_file  # noqa: E402
-from ibet.registry import sources  # noqa: E402
-from ibet.settings import Settings, init_home  # noqa: E402
+from foundation.registry import sources  # noqa: E402
+from foundation.settings import Settings, init_home  # noqa: E402
 
 
 @pytest.fixture()

@@ -8,8 +8,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from ibet.lake import PART_FILE, partition_dir, write_json, write_parquet
-from ibet.settings import Settings
+from foundation.lake import PART_FILE, partition_dir, write_json, write_parquet
+from foundation.settings import Settings
 from transforms.canonical import TABLES
 
 ARROW = {"VARCHAR": pa.string(), "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"), "DATE": pa.date32(),

@@ -17,8 +17,8 @@ import polars as pl
 import pytest
 
 from ibet.generator import generate
-from ibet.registry import AGENCIES
-from ibet.settings import init_home
+from foundation.registry import AGENCIES
+from foundation.settings import init_home
 from tests.airflow_cluster import AIRFLOW, AirflowCluster, postgres_available
 from warehouse.build import published_path
 

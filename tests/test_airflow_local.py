@@ -21,7 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from ibet.registry import AGENCIES
+from foundation.registry import AGENCIES
 
 BIN = Path(sys.executable).parent
 DAY = dt.date(2026, 11, 2)

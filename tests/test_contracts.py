@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from contracts.base import FREE_TEXT, IDENTIFIER, PRIVACY_CLASSES, describe_markdown, privacy_of
-from ibet.registry import AGENCIES, sources
+from foundation.registry import AGENCIES, sources
 from transforms.canonical import PSEUDONYM_COLUMNS, TABLES
 from transforms.pipelines import pipeline
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ibet.registry import AGENCIES, sources
+from foundation.registry import AGENCIES, sources
 from transforms.pipelines import pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +57,7 @@ def test_a_bad_setting_is_a_clear_import_error(tmp_path):
     bag = _parse(tmp_path, IBET_EXTRACT_WAIT_HOURS="abc")
     assert bag["dags"] == {} or "ibet_ingest_rcmp" not in bag["dags"]
     message = bag["errors"][str(DAGS / "ibet_ingest.py")]
-    assert message.strip().splitlines()[-1] == ("ibet.settings.SettingsError: invalid setting: IBET_EXTRACT_WAIT_HOURS: "
+    assert message.strip().splitlines()[-1] == ("foundation.settings.SettingsError: invalid setting: IBET_EXTRACT_WAIT_HOURS: "
                                                 "Input should be a valid number, unable to parse string as a number "
                                                 "(got 'abc')")
 

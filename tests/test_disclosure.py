@@ -7,7 +7,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from ibet.settings import SUPPRESSION_THRESHOLD
+from foundation.settings import SUPPRESSION_THRESHOLD
 from tests import disclosure
 from warehouse import suppression
 from warehouse.build import published_path

@@ -12,11 +12,10 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pytest
 from typer.testing import CliRunner
 
 from ibet.cli import app
-from ibet.settings import AUDIENCES
+from foundation.settings import AUDIENCES
 from tests.conftest import flat, render
 from tests.lakebuild import LakeBuilder
 from warehouse.build import build_all, published_path
@@ -88,7 +87,7 @@ def test_init_records_settings_and_a_bad_value_is_one_clear_line(tmp_path):
 
 
 def test_logs_rotate_and_can_be_json(home):
-    from ibet.logs import get_logger
+    from foundation.logs import get_logger
 
     os.environ["IBET_LOG_FORMAT"] = "json"
     os.environ["IBET_LOG_MAX_BYTES"] = "400"

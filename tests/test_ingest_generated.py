@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from ibet.ingest import ingest_file
-from ibet.registry import source_for
+from foundation.registry import source_for
 from tests.conftest import inbox_files
 from tests.leakscan import leaks, needles, text_of
 

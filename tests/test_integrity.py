@@ -9,7 +9,6 @@ import secrets
 import stat
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import duckdb
@@ -17,10 +16,10 @@ import pytest
 
 from ibet.generator import generate
 from ibet.ingest import ingest_file
-from ibet.keys import MissingKeyError, create_key, fingerprint, load_key
+from foundation.keys import MissingKeyError, create_key, fingerprint, load_key
 from tests.conftest import fresh_home, inbox_files
 from warehouse.build import build_all
-from warehouse.staging import LakeIntegrityError, MixedKeysError
+from warehouse.staging import MixedKeysError
 
 BIN = Path(sys.executable).parent
 DAY = dt.date(2026, 11, 2)
@@ -179,3 +178,33 @@ def test_every_version_sent_is_kept_and_a_record_keeps_its_first_arrival(home):
         first = 0 if ids[sid] < 20 else 1 if ids[sid] < 25 else 2  # the version that first carried it
         assert received == arrivals[first], sid
     assert len(got) == 25
+
+
+def test_the_lake_lock_shares_between_writers_and_excludes_the_snapshot_reader(tmp_path):
+    """Ingest processes share the lake lock; the staging refresh waits for all of them, and a
+    wait that outlasts its limit ends with a clear error instead of hanging."""
+    from foundation.lake import LakeBusyError, lake_lock
+
+    holder = ("import sys, time; from pathlib import Path; from foundation.lake import lake_lock\n"
+              "with lake_lock(Path(sys.argv[1]), exclusive=sys.argv[2] == 'x'):\n"
+              "    print('held', flush=True); time.sleep(30)\n")
+    for mode, shared_ok in (("s", True), ("x", False)):
+        proc = subprocess.Popen([sys.executable, "-c", holder, str(tmp_path), mode], stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout.readline().strip() == "held"
+            if shared_ok:
+                with lake_lock(tmp_path, exclusive=False, timeout=20):  # two writers at once
+                    pass
+            else:
+                with pytest.raises(LakeBusyError, match="stayed locked for over 1 s"):
+                    with lake_lock(tmp_path, exclusive=False, timeout=1):
+                        pass
+            with pytest.raises(LakeBusyError, match="exclusive"):
+                with lake_lock(tmp_path, exclusive=True, timeout=1):  # a snapshot waits for every writer
+                    pass
+        finally:
+            proc.kill()
+            proc.wait()
+    with lake_lock(tmp_path, exclusive=True, timeout=20):  # the holder's death released it
+        pass
+    assert stat.S_IMODE((tmp_path / "_ingest" / ".lock.db").stat().st_mode) == 0o640

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ibet import privacy
+from foundation import privacy
 
 KEY = bytes(range(32))
 

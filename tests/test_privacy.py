@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from ibet import privacy
-from ibet.keys import MissingKeyError, create_key, load_key
-from ibet.settings import get_settings
+from foundation import privacy
+from foundation.keys import MissingKeyError, create_key, load_key
+from foundation.settings import get_settings
 from tests.leakscan import text_of
 from transforms.common import register_reference
 

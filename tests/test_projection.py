@@ -12,7 +12,7 @@ import pytest
 from contracts.base import IDENTIFIER, Key, col, schema
 from contracts.projection import project
 from contracts.rcmp import CONTRACT as RCMP
-from ibet import privacy
+from foundation import privacy
 
 KEY = bytes(range(7, 39))
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ibet.settings import AUDIENCES
+from foundation.settings import AUDIENCES
 from tests.conftest import fresh_home
 from tests.lakebuild import LakeBuilder
 from warehouse.build import build_all, build_candidates

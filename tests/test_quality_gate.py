@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ibet.settings import AUDIENCES
+from foundation.settings import AUDIENCES
 from tests.conftest import render
 from tests.leakscan import leaks
 from warehouse.build import build_candidates, gate_and_publish, published_path
@@ -51,7 +51,7 @@ def without_keys(con: duckdb.DuckDBPyConnection) -> None:
 @pytest.fixture(scope="module")
 def gated(published, tmp_path_factory):
     """A private copy of the published home: these tests build, reject and gate; the shared home stays as is."""
-    from ibet.settings import get_settings
+    from foundation.settings import get_settings
 
     copy = tmp_path_factory.mktemp("gated") / "home"
     shutil.copytree(published["settings"].home, copy, symlinks=True)  # the published set is a link

@@ -14,11 +14,11 @@ import polars as pl
 from typer.testing import CliRunner
 
 from ibet.cli import app
-from ibet.exports import safe_cell
+from foundation.exports import safe_cell
 from ibet.generator import generate
 from ibet.ingest import ingest_file
-from ibet.registry import source_for
-from ibet.settings import AUDIENCES
+from foundation.registry import source_for
+from foundation.settings import AUDIENCES
 from tests.conftest import flat, inbox_files
 from tests.leakscan import leaks
 from transforms.canonical import PSEUDONYM_COLUMNS

@@ -7,7 +7,7 @@ import re
 import duckdb
 import pytest
 
-from ibet.settings import AUDIENCES
+from foundation.settings import AUDIENCES
 from tests.conftest import fresh_home
 from tests.lakebuild import LakeBuilder, write_reference
 from warehouse.build import build_all, published_path

@@ -9,8 +9,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from ibet import vocabulary
-from ibet.reference import regions, unit_regions
+from foundation import vocabulary
+from foundation.reference import regions, unit_regions
 from transforms.canonical import TABLES
 
 def commodity_category(expr: str) -> str:

@@ -1,6 +1,6 @@
 """Each registry source bound to its contract, reader and normalizer: objects, not module names.
 
-The registry (``ibet/registry.py``, the foundation) says which files an agency sends; this
+The registry (``foundation/registry.py``, the foundation) says which files an agency sends; this
 catalog says how each is read, validated and normalized. Ingest, the gate, the docs and the
 lineage all look a source up here, so a source without a pipeline is an error at once, and a
 test checks that the two lists match.

@@ -28,7 +28,7 @@ def read(path: Path) -> dict[str, pl.DataFrame]:
 
 
 def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
-    base = with_region(f"""
+    base = with_region("""
         SELECT i.*, i.id AS source_id, i.dtg AS occurred_ts, i.lat AS latitude, i.lon AS longitude,
           i.district AS reporting_unit, NULL::VARCHAR AS reported_region, s.first_commodity,
           coalesce(i.persons_aboard, 0) AS n_aboard

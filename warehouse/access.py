@@ -6,7 +6,7 @@ from typing import Any
 
 import duckdb
 
-from ibet.settings import AUDIENCES, Settings
+from foundation.settings import AUDIENCES, Settings
 from warehouse.publish import published_path
 
 #: Table-name prefix -> layer, as analysts see it in `ibet tables` and the data dictionary.

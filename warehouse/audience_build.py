@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ibet import reference, vocabulary
-from ibet.registry import AGENCIES
-from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
+from foundation import reference, vocabulary
+from foundation.registry import AGENCIES
+from foundation.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
 from warehouse import constraints, runner, suppression
 from warehouse.publish import AudienceBuild, published_path
 from warehouse.staging import staging_path
@@ -120,6 +120,7 @@ def build_audience(settings: Settings, audience: str, directory: Path) -> Audien
             con.execute("USE work")
             runner.run_files(con, runner.sql_files(runner.EVALUATOR_WORK_LAYERS))
             con.execute(f"USE {main_db}")
+            runner.copy_tables(con, runner.evaluator_copies(), "work")
             runner.run_files(con, runner.sql_files(("90_evaluator",)))
             suppression.apply(con, SUPPRESSION_THRESHOLD)  # no withheld cell recoverable from the totals, before any report reads them
             runner.run_files(con, runner.sql_files(tuple(layer for layer in runner.EVALUATOR_LAYERS

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Callable
 
 
-from ibet import reference
-from ibet.lake import read_json
-from ibet.logs import get_logger
-from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings, get_settings
+from foundation import reference
+from foundation.lake import read_json
+from foundation.logs import get_logger
+from foundation.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings, get_settings
 from warehouse import constraints, runner, suppression
 from warehouse.audience_build import build_audience
 from warehouse.publish import (AudienceBuild, BuildLockedError, PublishedIntegrityError, PublishError, build_dir,

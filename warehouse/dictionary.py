@@ -18,8 +18,8 @@ from typing import Any
 import duckdb
 import jinja2
 
-from ibet.logs import get_logger
-from ibet.settings import AUDIENCES, Settings
+from foundation.logs import get_logger
+from foundation.settings import AUDIENCES, Settings
 from warehouse import lineage
 from warehouse.access import constraint_labels, layer_of
 

@@ -14,10 +14,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from ibet import reference
-from ibet.registry import AGENCIES
-from ibet.settings import Settings
-from ibet.vocabulary import parse_fiscal_year
+from foundation import reference
+from foundation.registry import AGENCIES
+from foundation.settings import Settings
+from foundation.vocabulary import parse_fiscal_year
 from warehouse import access
 from warehouse.indicators import NO_METHOD, build_meta
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import jinja2
 
-from ibet.settings import Settings
+from foundation.settings import Settings
 from warehouse.dpr import COMPUTED, Dpr, amount, build_dpr, years_words
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -42,7 +42,7 @@ def render_dpr(settings: Settings, fiscal_year: str, fmt: str = "md", audience: 
     if fmt == "xlsx":
         if output is None:
             raise ValueError("--format xlsx needs --output FILE.xlsx")
-        from ibet.workbook import Workbook
+        from foundation.workbook import Workbook
 
         book = Workbook()
         add_dpr_sheets(book, dpr)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ibet.registry import PARTNERS
-from ibet.vocabulary import parse_fiscal_year
-from ibet.settings import Settings
+from foundation.registry import PARTNERS
+from foundation.vocabulary import parse_fiscal_year
+from foundation.settings import Settings
 from warehouse import access
 
 #: Shown in a pivot cell whose value the evaluator file withholds (primary or complementary suppression).
@@ -128,7 +128,7 @@ def about(settings: Settings, audience: str = "evaluator") -> dict[str, Any]:
 def write_indicator_workbook(settings: Settings, path: Any, columns: list[str], rows: list[list[Any]], *,
                              audience: str, title: str) -> None:
     """Indicators, their definitions and an About sheet (build time, suppression legend and method)."""
-    from ibet.workbook import Workbook
+    from foundation.workbook import Workbook
 
     info = about(settings, audience)
     book = Workbook()

@@ -64,7 +64,7 @@ def _model_statements() -> list[tuple[str, str, str]]:
 
 def _schemas() -> dict[str, dict[str, str]]:
     """Columns of every table the models read or write, from building them on an empty staged lake."""
-    from ibet.settings import AUDIENCES
+    from foundation.settings import AUDIENCES
     from warehouse.audience_build import register_reference
     from warehouse.staging import _create_tables
 
@@ -169,7 +169,7 @@ def source_lineage() -> dict[str, dict[str, dict[str, list[list[str]]]]]:
     from contracts.base import privacy_of
     from contracts.projection import projection_sql
     from contracts.readers import PARENT, ROW
-    from ibet.registry import sources
+    from foundation.registry import sources
     from transforms.pipelines import pipeline
 
     _quiet_sqlglot()

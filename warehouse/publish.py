@@ -35,9 +35,9 @@ from typing import Any, Iterator
 
 from filelock import FileLock, Timeout
 
-from ibet.lake import file_checksum, read_json, write_json
-from ibet.logs import get_logger
-from ibet.settings import AUDIENCES, Settings
+from foundation.lake import file_checksum, read_json, write_json
+from foundation.logs import get_logger
+from foundation.settings import AUDIENCES, Settings
 
 #: Published sets kept besides the current one (readers of an older set, and rollback).
 KEEP_PUBLISHED = 3

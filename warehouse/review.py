@@ -14,10 +14,10 @@ from typing import Any
 
 import polars as pl
 
-from ibet.lake import write_text
-from ibet.registry import PARTNERS
-from ibet.settings import Settings
-from ibet.vocabulary import parse_fiscal_year
+from foundation.lake import write_text
+from foundation.registry import PARTNERS
+from foundation.settings import Settings
+from foundation.vocabulary import parse_fiscal_year
 from warehouse import charts
 from warehouse.dpr import build_dpr
 from warehouse.indicators import SUPPRESSED, about, indicator_table

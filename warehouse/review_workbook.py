@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ibet.registry import PARTNERS
-from ibet.workbook import Workbook
+from foundation.registry import PARTNERS
+from foundation.workbook import Workbook
 from warehouse.dpr_render import add_dpr_sheets
 from warehouse.indicators import SUPPRESSED
 

@@ -38,6 +38,23 @@ def sql_files(layers: tuple[str, ...]) -> list[Path]:
     return out
 
 
+def evaluator_copies() -> list[str]:
+    """The tables the evaluator file copies unchanged from the work build (``90_evaluator/00_copied_tables.yml``)."""
+    import yaml
+
+    names = yaml.safe_load((sql_root() / "90_evaluator" / "00_copied_tables.yml").read_text())["copy"]
+    bad = [n for n in names if not str(n).isidentifier()]
+    if bad:
+        raise SqlFileError(f"90_evaluator/00_copied_tables.yml: not table names: {bad}")
+    return [str(n) for n in names]
+
+
+def copy_tables(con: duckdb.DuckDBPyConnection, names: list[str], source: str) -> None:
+    """``CREATE OR REPLACE TABLE t AS SELECT * FROM source.t`` for each name, in order."""
+    for name in names:
+        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM "{source}"."{name}"')
+
+
 def run_files(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
     """Execute each file as one script, in order."""
     for f in files:

@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ibet.lake import PART_FILE, lake_lock
-from ibet.settings import Settings
+from foundation.lake import PART_FILE, lake_lock
+from foundation.settings import Settings
 from transforms.canonical import TABLES
 
 #: Lake partition column of each canonical table (program finance is keyed by fiscal year).
@@ -95,7 +95,7 @@ def _digests(lake: Path) -> dict[str, tuple[str, str]]:
 
 def verify_files(lake: Path, files: list[str]) -> None:
     """Each file's SHA-256 against the digest its ingest recorded; a clear error naming the first bad one."""
-    from ibet.lake import file_checksum
+    from foundation.lake import file_checksum
 
     recorded = _digests(lake)
     for rel in files:

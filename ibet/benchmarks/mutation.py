@@ -30,17 +30,37 @@ PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p",
 
 #: module -> (file, tests that guard it)
 PYTHON_TARGETS: dict[str, tuple[str, list[str]]] = {
-    "privacy": ("ibet/privacy.py", ["tests/test_privacy.py", "tests/test_linkage.py", "-k", "not pads",
+    "privacy": ("foundation/privacy.py", ["tests/test_privacy.py", "tests/test_linkage.py", "-k", "not pads",
                                     "tests/test_ingest_generated.py::test_linkage_one_pseudonym_per_person_across_agencies",
                                     "tests/test_ingest_generated.py::test_pseudonyms_are_64_hex"]),
     "validate": ("contracts/validate.py", ["tests/test_contracts.py", "tests/test_malformed.py",
                                           "tests/test_ingest_generated.py"]),
-    "suppression": ("warehouse/suppression.py", ["tests/test_disclosure.py"]),
-    "publish": ("warehouse/publish.py", ["tests/test_publish.py", "-k", "not two_builds and not need_to_know",
+    # the synthetic cubes (seconds); the attack on a whole published warehouse stays in make test
+    "suppression": ("warehouse/suppression.py", ["tests/test_suppression_cube.py", "tests/test_disclosure.py",
+                                                 "-k", "not published_evaluator_file"]),
+    "publish": ("warehouse/publish.py", ["tests/test_publish_unit.py", "tests/test_publish.py", "-k", "not two_builds and not need_to_know",
                                         "tests/test_warehouse_generated.py::"
                                         "test_publish_under_a_connected_reader_that_reads_after_the_switch"]),
 }
 SQL_TESTS = ["tests/test_warehouse_marts.py"]
+
+#: Equivalence probes: a program printing everything a module lets the rest of the system see. A
+#: surviving mutant whose probe prints the same as the original's changes nothing observable: it
+#: is *equivalent* (no test can kill it) and is counted apart, named in the report, never hidden.
+#: privacy: every statement ``install_macros`` sends to DuckDB for a fixed key (the pads, the
+#: transliteration and look-alike tables, every macro) is the module's whole effect.
+PROBES: dict[str, str] = {
+    "privacy": (
+        "import hashlib\n"
+        "from foundation import privacy\n"
+        "class Recorder:\n"
+        "    def __init__(self): self.sql = []\n"
+        "    def execute(self, q, *a): self.sql.append(q)\n"
+        "for key in (b'k' * 32, b'x' * 80):\n"
+        "    r = Recorder(); privacy.install_macros(r, key)\n"
+        "    print(hashlib.sha256('\\n'.join(r.sql).encode()).hexdigest())\n"
+        "print(privacy.PARTICLES)\n"),
+}
 
 
 @dataclass(frozen=True)
@@ -55,16 +75,16 @@ class TextMutant:
 
 #: the caveat filters, audience definitions and suppression predicates, broken one way at a time
 SQL_MUTANTS: list[TextMutant] = [
-    TextMutant("ibet/settings.py", '"evaluator": (REL_IBET, REL_CAN, REL_USA),',
+    TextMutant("foundation/settings.py", '"evaluator": (REL_IBET, REL_CAN, REL_USA),',
                '"evaluator": (REL_IBET, REL_CAN, REL_USA, "ORCON"),', "ORCON counted for evaluators"),
-    TextMutant("ibet/settings.py", '"can": (REL_IBET, REL_CAN),', '"can": (REL_IBET, REL_CAN, REL_USA),',
+    TextMutant("foundation/settings.py", '"can": (REL_IBET, REL_CAN),', '"can": (REL_IBET, REL_CAN, REL_USA),',
                "REL_USA shown to Canada"),
-    TextMutant("ibet/settings.py", '"usa": (REL_IBET, REL_USA),', '"usa": (REL_IBET, REL_USA, REL_CAN),',
+    TextMutant("foundation/settings.py", '"usa": (REL_IBET, REL_USA),', '"usa": (REL_IBET, REL_USA, REL_CAN),',
                "REL_CAN shown to the US"),
-    TextMutant("ibet/settings.py", '"ibet": (REL_IBET,),', '"ibet": (REL_IBET, REL_CAN),',
+    TextMutant("foundation/settings.py", '"ibet": (REL_IBET,),', '"ibet": (REL_IBET, REL_CAN),',
                "REL_CAN shown to every partner"),
-    TextMutant("ibet/settings.py", "SUPPRESSION_THRESHOLD = 5", "SUPPRESSION_THRESHOLD = 4", "threshold 4"),
-    TextMutant("ibet/settings.py", "SUPPRESSION_THRESHOLD = 5", "SUPPRESSION_THRESHOLD = 6", "threshold 6"),
+    TextMutant("foundation/settings.py", "SUPPRESSION_THRESHOLD = 5", "SUPPRESSION_THRESHOLD = 4", "threshold 4"),
+    TextMutant("foundation/settings.py", "SUPPRESSION_THRESHOLD = 5", "SUPPRESSION_THRESHOLD = 6", "threshold 6"),
     TextMutant("warehouse/sql/00_staging/00_macros.sql", "record_caveat IN (SELECT caveat FROM ibet_build_caveats)",
                "record_caveat NOT IN (SELECT caveat FROM ibet_build_caveats)", "visible() inverted"),
     TextMutant("warehouse/sql/00_staging/00_macros.sql", "record_caveat IN (SELECT caveat FROM ibet_build_caveats)",
@@ -86,30 +106,27 @@ SQL_MUTANTS: list[TextMutant] = [
                "e.extract_date = c.extract_date",
                "SELECT c.* FROM staged.stg_subjects AS c\nJOIN stg_events AS e ON e.event_uid = c.event_uid",
                "subjects of every version of an event"),
-    TextMutant("warehouse/sql/90_evaluator/10_evaluator.sql",
+    TextMutant("warehouse/sql/90_evaluator/10_mart_indicators.sql",
                "\n              OR (unit = 'count' AND value < ibet_suppression_threshold())\n", "\n",
                "counts below 5 on a large basis published"),
-    TextMutant("warehouse/sql/90_evaluator/10_evaluator.sql",
+    TextMutant("warehouse/sql/90_evaluator/10_mart_indicators.sql",
                "OR basis_count - numerator < ibet_suppression_threshold()", "",
                "a share whose complement is small published"),
-    TextMutant("warehouse/sql/90_evaluator/10_evaluator.sql", "coalesce(basis_count < ibet_suppression_threshold(), FALSE)",
+    TextMutant("warehouse/sql/90_evaluator/10_mart_indicators.sql", "coalesce(basis_count < ibet_suppression_threshold(), FALSE)",
                "coalesce(basis_count <= ibet_suppression_threshold(), FALSE)", "basis of exactly 5 withheld"),
-    TextMutant("warehouse/sql/90_evaluator/10_evaluator.sql", "(unit = 'count' AND value < ibet_suppression_threshold())",
+    TextMutant("warehouse/sql/90_evaluator/10_mart_indicators.sql", "(unit = 'count' AND value < ibet_suppression_threshold())",
                "(unit = 'count' AND value <= ibet_suppression_threshold())", "count of exactly 5 withheld"),
-    TextMutant("warehouse/sql/90_evaluator/10_evaluator.sql", "coalesce(basis_count < ibet_suppression_threshold(), FALSE)",
+    TextMutant("warehouse/sql/90_evaluator/10_mart_indicators.sql", "coalesce(basis_count < ibet_suppression_threshold(), FALSE)",
                "coalesce(basis_count < ibet_suppression_threshold(), TRUE)", "no basis: withheld"),
-    TextMutant("warehouse/sql/90_evaluator/10_evaluator.sql", "CASE WHEN hidden THEN NULL ELSE value END AS value",
+    TextMutant("warehouse/sql/90_evaluator/10_mart_indicators.sql", "CASE WHEN hidden THEN NULL ELSE value END AS value",
                "value", "a withheld value still published"),
-    TextMutant("warehouse/sql/90_evaluator/10_evaluator.sql",
+    TextMutant("warehouse/sql/90_evaluator/10_mart_indicators.sql",
                "CASE WHEN hidden THEN NULL ELSE basis_count END AS basis_count", "basis_count",
                "a withheld cell's basis still published"),
-    TextMutant("warehouse/sql/90_evaluator/10_evaluator.sql", "hidden AS suppressed", "FALSE AS suppressed",
+    TextMutant("warehouse/sql/90_evaluator/10_mart_indicators.sql", "hidden AS suppressed", "FALSE AS suppressed",
                "withheld cells not flagged"),
-    TextMutant("warehouse/sql/90_evaluator/10_evaluator.sql",
-               "CREATE OR REPLACE TABLE fact_finance AS SELECT * FROM work.fact_finance;",
-               "CREATE OR REPLACE TABLE fact_finance AS SELECT * FROM work.fact_finance;\n"
-               "CREATE OR REPLACE TABLE fact_events AS SELECT * FROM work.fact_events;",
-               "event-level table copied into the evaluator file"),
+    TextMutant("warehouse/sql/90_evaluator/00_copied_tables.yml", "  - fact_finance\n",
+               "  - fact_finance\n  - fact_events\n", "event-level table copied into the evaluator file"),
     TextMutant("warehouse/audience_build.py", "ibet_suppression_threshold() AS {int(SUPPRESSION_THRESHOLD)}",
                "ibet_suppression_threshold() AS {int(SUPPRESSION_THRESHOLD) - 1}", "macro threshold off by one"),
 ]
@@ -120,12 +137,15 @@ class Outcome:
     module: str
     total: int = 0
     killed: int = 0
+    equivalent: list[str] = field(default_factory=list)
     survivors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
     def rate(self) -> float:
-        return self.killed / self.total if self.total else 0.0
+        """Killed over the mutants that could be killed (equivalent ones change nothing observable)."""
+        killable = self.total - len(self.equivalent)
+        return self.killed / killable if killable else 0.0
 
 
 def scratch_copy() -> Path:
@@ -173,14 +193,36 @@ def run_cosmic_ray(repo: Path, name: str, timeout: float) -> Outcome:
     rows = con.execute("SELECT r.test_outcome, m.operator_name, m.start_pos_row, m.occurrence FROM work_results r "
                        "JOIN mutation_specs m USING (job_id)").fetchall()
     con.close()
+    baseline = _probe(repo, name)
     for outcome, operator, line, occurrence in rows:
         out.total += 1
+        label = f"{module}:{line} {operator.split('/')[-1]} (occurrence {occurrence})"
         if outcome in ("killed", "TestOutcome.KILLED", "INCOMPETENT") or "KILLED" in str(outcome).upper():
             out.killed += 1
+        elif baseline is not None and _probe(repo, name, (module, operator, occurrence)) == baseline:
+            out.equivalent.append(label)
         else:
-            out.survivors.append(f"{module}:{line} {operator.split('/')[-1]} (occurrence {occurrence})")
+            out.survivors.append(label)
     out.seconds = time.monotonic() - started
     return out
+
+
+def _probe(repo: Path, name: str, mutant: tuple[str, str, int] | None = None) -> str | None:
+    """What the module's probe prints, with ``mutant`` applied (then undone); None without a probe."""
+    if name not in PROBES:
+        return None
+    path = repo / PYTHON_TARGETS[name][0]
+    original = path.read_text()
+    try:
+        if mutant is not None:
+            cr = str(Path(sys.executable).with_name("cosmic-ray"))
+            subprocess.run([cr, "apply", mutant[0], mutant[1], str(mutant[2])], cwd=repo, env=_env(repo), check=True,
+                           capture_output=True)
+        done = subprocess.run([sys.executable, "-c", PROBES[name]], cwd=repo, env=_env(repo), capture_output=True,
+                              text=True, timeout=300)
+        return done.stdout if done.returncode == 0 else f"failed: {done.returncode}"
+    finally:
+        path.write_text(original)
 
 
 def run_text_mutants(repo: Path, name: str, mutants: list[TextMutant], tests: list[str], timeout: float) -> Outcome:
@@ -206,17 +248,24 @@ def run_text_mutants(repo: Path, name: str, mutants: list[TextMutant], tests: li
 
 
 def report(outcomes: list[Outcome]) -> str:
-    lines = ["| module | mutants | killed | kill rate | survivors | seconds |", "|---|---|---|---|---|---|"]
+    lines = ["| module | mutants | killed | equivalent | kill rate | survivors | seconds |",
+             "|---|---|---|---|---|---|---|"]
     for o in outcomes:
-        lines.append(f"| {o.module} | {o.total} | {o.killed} | {o.rate:.0%} | {len(o.survivors)} | {o.seconds:.0f} |")
+        lines.append(f"| {o.module} | {o.total} | {o.killed} | {len(o.equivalent)} | {o.rate:.0%} | "
+                     f"{len(o.survivors)} | {o.seconds:.0f} |")
     total = sum(o.total for o in outcomes)
     killed = sum(o.killed for o in outcomes)
-    lines.append(f"| **all** | {total} | {killed} | {killed / total if total else 0:.0%} | {total - killed} | "
-                 f"{sum(o.seconds for o in outcomes):.0f} |")
+    equivalent = sum(len(o.equivalent) for o in outcomes)
+    killable = total - equivalent
+    lines.append(f"| **all** | {total} | {killed} | {equivalent} | {killed / killable if killable else 0:.0%} | "
+                 f"{killable - killed} | {sum(o.seconds for o in outcomes):.0f} |")
     for o in outcomes:
         if o.survivors:
             lines.append(f"\nSurvivors in {o.module}:")
             lines += [f"- {s}" for s in o.survivors]
+        if o.equivalent:
+            lines.append(f"\nEquivalent in {o.module} (its probe prints the same as the original's):")
+            lines += [f"- {s}" for s in o.equivalent]
     return "\n".join(lines)
 
 

@@ -32,7 +32,7 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def main(
+def options(
     version: Annotated[Optional[bool], typer.Option("--version", "-V", callback=_version, is_eager=True,
                                                     help="Show the version and exit.")] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Also print log messages "
@@ -83,8 +83,8 @@ def main() -> None:
         where = "".join(traceback.format_tb(exc.__traceback__))
         logger = logging.getLogger("ibet")
         try:
-            from ibet.logs import get_logger
-            from ibet.settings import get_settings
+            from foundation.logs import get_logger
+            from foundation.settings import get_settings
 
             settings = get_settings()
             if settings.exists():

@@ -1,20 +1,15 @@
 """What every ``ibet`` command shares: consoles, exit codes, choices, the home, and output formats."""
 from __future__ import annotations
 
-import csv
 import enum
-import os
-import sys
 from pathlib import Path
 from typing import Any, Literal, NoReturn, Optional
 
 import typer
-from rich.console import Console
 
-from ibet.settings import AUDIENCES, HomeError, Settings, SettingsError, get_settings
+from ibet.cli.console import console, err, state
+from foundation.settings import AUDIENCES, HomeError, Settings, SettingsError, get_settings
 
-console = Console(width=None if sys.stdout.isatty() else 160)  # wide tables in logs and pipes
-err = Console(stderr=True, soft_wrap=True)
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
@@ -32,14 +27,6 @@ class Exit(enum.IntEnum):
 
 EXIT_HELP = ("Exit codes: 0 ok, 1 failed (gate, query, run), 2 usage error, 3 no key, 4 file rejected, "
              "5 no home/lake/published file, 6 bad setting.")
-
-
-class State:
-    quiet: bool = False
-    verbose: int = 0
-
-
-state = State()
 
 
 def fail(message: str, code: Exit = Exit.FAILED) -> NoReturn:
@@ -70,7 +57,7 @@ def home(*, lake: bool = False) -> Settings:
 
 
 def key_or_exit(settings: Settings) -> bytes:
-    from ibet.keys import MissingKeyError, load_key
+    from foundation.keys import MissingKeyError, load_key
 
     try:
         return load_key(settings)
@@ -78,21 +65,19 @@ def key_or_exit(settings: Settings) -> bytes:
         fail(str(exc), Exit.NO_KEY)
 
 
-def _region_codes() -> tuple[str, ...]:
-    """Region codes for ``--region`` choices: the home's reference override, else the shipped list (cheap)."""
-    from importlib import resources
+def check_region(region: str) -> str:
+    """``--region``: ALL or a code of the home's region reference (read when the command runs, so an
+    edited ``IBET_HOME/reference/regions.csv`` counts and nothing reads the environment at import)."""
+    from foundation.reference import region_codes
 
-    raw = os.environ.get("IBET_HOME")
-    override = Path(raw) / "reference" / "regions.csv" if raw else None
-    path = override if override is not None and override.is_file() else Path(
-        str(resources.files("ibet") / "data" / "regions.csv"))
-    with open(path, newline="") as fh:
-        return tuple(r["region_code"] for r in csv.DictReader(fh))
+    codes = region_codes()
+    if region != "ALL" and region not in codes:
+        fail(f"unknown region {region!r}: use ALL or one of {', '.join(codes)}", Exit.USAGE)
+    return region
 
 
 # Choices shown in --help and in the error message of a wrong value.
 Audience = Literal[tuple(AUDIENCES)]  # type: ignore[valid-type]
-Region = Literal[("ALL", *_region_codes())]  # type: ignore[valid-type]
 TableFormat = Literal["table", "csv", "json", "md", "xlsx"]
 StatusFormat = Literal["table", "json"]
 
@@ -109,12 +94,12 @@ def emit(columns: list[str], rows: list, fmt: str, output: Optional[Path], title
 
     ``total`` is the full row count when ``rows`` is a shown prefix: the table says so.
     """
-    from ibet import exports
+    from foundation import exports
 
     if fmt == "xlsx":
         if output is None:
             fail("--format xlsx needs --output FILE.xlsx", Exit.USAGE)
-        from ibet.workbook import write_xlsx
+        from foundation.workbook import write_xlsx
 
         write_xlsx(output, columns, rows, sheet=title)
         say(f"{len(rows):,} rows written to {output}")

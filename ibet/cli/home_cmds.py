@@ -18,8 +18,8 @@ def init(
     key: Annotated[bool, typer.Option(help="Create the pseudonymization key file when none is configured.")] = True,
 ) -> None:
     """Create an IBET home on purpose: folders, its ibet.env settings file and (by default) the key."""
-    from ibet.keys import MissingKeyError, create_key, load_key
-    from ibet.settings import SettingsError, init_home
+    from foundation.keys import MissingKeyError, create_key, load_key
+    from foundation.settings import SettingsError, init_home
 
     overrides = {"dags_start": dags_start} if dags_start else {}
     try:
@@ -42,7 +42,7 @@ def config() -> None:
 
     from rich.table import Table
 
-    from ibet.settings import Options
+    from foundation.settings import Options
 
     settings = home()
     opts = settings.options
@@ -61,7 +61,7 @@ def config() -> None:
 def keygen(force: Annotated[bool, typer.Option(help="Replace an existing key (every pseudonym changes).")]
            = False) -> None:
     """Create the pseudonymization key file under IBET_HOME/keys (mode 0600)."""
-    from ibet.keys import create_key
+    from foundation.keys import create_key
 
     settings = home().ensure()
     try:
@@ -103,7 +103,7 @@ def contracts(
 ) -> None:
     """Print the data contracts (columns, types, privacy classes, rules) as Markdown."""
     from contracts.base import describe_markdown
-    from ibet.registry import sources
+    from foundation.registry import sources
     from transforms.pipelines import pipeline
 
     known = [s.name for s in sources()]

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ibet.cli.common import JSON_ALIAS, Exit, StatusFormat, console, err, fail, home, key_or_exit, print_json, say, \
     state, status_format
-from ibet.registry import AGENCIES
+from foundation.registry import AGENCIES
 
 Agency = Literal[tuple(AGENCIES)]  # type: ignore[valid-type]
 
@@ -66,7 +66,7 @@ def ingest_inbox(
     from rich.progress import Progress
 
     from ibet.ingest import ingest_file
-    from ibet.registry import sources
+    from foundation.registry import sources
 
     settings = home().ensure()
     key = key_or_exit(settings)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from ibet.cli.common import CONTEXT, Audience, Exit, Region, TableFormat, emit, fail, home, say
+from ibet.cli.common import CONTEXT, Audience, Exit, TableFormat, check_region, emit, fail, home, say
 
 report_app = typer.Typer(help="Rendered reports for evaluators.", no_args_is_help=True, context_settings=CONTEXT)
 
@@ -28,7 +28,8 @@ def indicators(
     last: Annotated[Optional[str], typer.Option("--to", help="Last fiscal year of a series (with --from).")] = None,
     grain: Annotated[Literal["year", "quarter"], typer.Option("--grain", "-g", help="One row per fiscal year, or per "
                                                                                    "fiscal quarter.")] = "year",
-    region: Annotated[Region, typer.Option("--region", "-r", help="A region code, or ALL.")] = "ALL",
+    region: Annotated[str, typer.Option("--region", "-r", help="A region code of the home's reference "
+                                                               "(PAC, OKA, ...), or ALL.")] = "ALL",
     audience: Annotated[Audience, typer.Option("--audience", "-a", help="Which published file.")] = "evaluator",
     only: Annotated[Optional[list[str]], typer.Option("--indicator", "-i", help="Show only these indicators.")]
     = None,
@@ -47,6 +48,7 @@ def indicators(
         fail("give --fiscal-year FY, or --from FY --to FY (e.g. -y 2026-27, or --from 2024-25 --to 2026-27)",
              Exit.USAGE)
     settings = home()
+    check_region(region)
     columns, rows = _run(indicator_table, settings, fiscal_year, audience=audience, region=region, first=first,
                          last=last, grain=grain, only=only)
     span = fiscal_year or f"{first}..{last}"
@@ -79,7 +81,7 @@ def report_dpr(
     if fmt == "xlsx":
         say(f"report written to {output}")
     elif output is not None:
-        from ibet.lake import write_text
+        from foundation.lake import write_text
 
         write_text(output, text)  # reports hold program figures: owner/group-only, atomic
         say(f"report written to {output}")

@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from ibet.cli.common import console, state
+from ibet.cli.console import console, state
 
 #: Cells longer than this are cut with an ellipsis (pseudonyms excepted: they are ids to copy).
 MAX_CELL = 48

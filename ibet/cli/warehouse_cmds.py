@@ -171,7 +171,6 @@ def shell(
     audience: Annotated[Audience, typer.Option("--audience", "-a", help="Which published file.")] = "ibet",
 ) -> None:
     """Open a published file in the DuckDB shell (history, completion), read-only, file access disabled."""
-    from ibet.settings import AUDIENCES  # noqa: F401 - audience already validated by its choices
     from warehouse.build import published_path
 
     settings = home()
@@ -194,7 +193,7 @@ def docs(
     = None,
 ) -> None:
     """(Re)write the data dictionary site from the published files and print where it is."""
-    from ibet.settings import AUDIENCES
+    from foundation.settings import AUDIENCES
     from warehouse.dictionary import write_dictionary
 
     settings = home().ensure()

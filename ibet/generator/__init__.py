@@ -20,7 +20,7 @@ import numpy as np
 from ibet.generator import canada, program, us
 from ibet.generator.core import Day
 from ibet.generator.people import person_pool
-from ibet.vocabulary import fiscal_year
+from foundation.vocabulary import fiscal_year
 
 GROUND_TRUTH = "_ground_truth.json"
 WRITERS: dict[str, Callable] = {"rcmp": canada.rcmp, "cbsa": canada.cbsa, "cbp": us.cbp, "ice": us.ice,

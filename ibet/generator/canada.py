@@ -10,7 +10,7 @@ from contracts import cbsa as cbsa_contract
 from ibet.generator.common import (WITH_PERSONAL, RCMP_TYPES, COMMODITIES, _str, _choice, _caveats, _people, _narrative, _appearances)
 from ibet.generator.core import (CBSA_OFFICES, DETACHMENTS, REGION_ZONES, Day, corrupt, defects, event_times,
                                  local_times, personal_defects, places, truth_for)
-from ibet.vocabulary import REL_CAN
+from foundation.vocabulary import REL_CAN
 
 
 def rcmp(day: Day, out: Path) -> dict:

@@ -7,7 +7,7 @@ import polars as pl
 
 from contracts import rcmp as rcmp_contract
 from ibet.generator.core import DEFECT_KINDS, PERSONAL_DEFECT_KINDS, Day, subject_draw
-from ibet.vocabulary import COMMODITY_CODES, ORCON, REL_IBET
+from foundation.vocabulary import COMMODITY_CODES, ORCON, REL_IBET
 
 #: Writers whose flat formats carry personal columns with a rule also corrupt those.
 WITH_PERSONAL = DEFECT_KINDS + PERSONAL_DEFECT_KINDS

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from ibet.reference import regions
+from foundation.reference import regions
 
 #: region -> IANA zone of the Canadian side and the US abbreviation pair (standard, daylight)
 REGION_ZONES = {

@@ -7,12 +7,12 @@ import numpy as np
 import polars as pl
 
 from ibet.generator.core import Day
-from ibet.vocabulary import OUTREACH_PROGRAMS
+from foundation.vocabulary import OUTREACH_PROGRAMS
 
 
 def program_day(day: Day, out: Path) -> list[dict]:
     """Outreach events and radio tests of one day (a handful of rows each)."""
-    from ibet.reference import region_codes
+    from foundation.reference import region_codes
 
     codes = region_codes()
     k = int(day.rng.integers(1, 5))

@@ -12,8 +12,8 @@ from contracts import uscg as uscg_contract
 from ibet.generator.common import WITH_PERSONAL, _str, _choice, _caveats, _people, _narrative, _appearances
 from ibet.generator.core import (CBP_SECTORS, PERSONAL_DEFECT_KINDS, US_ZONES, USCG_DISTRICTS, Day, corrupt, defects,
                                  event_times, local_times, personal_defects, places, truth_for, xml_escape)
-from ibet.vocabulary import COMMODITIES as COMMODITIES_MEASURED
-from ibet.vocabulary import REL_USA
+from foundation.vocabulary import COMMODITIES as COMMODITIES_MEASURED
+from foundation.vocabulary import REL_USA
 
 
 def cbp(day: Day, out: Path) -> dict:

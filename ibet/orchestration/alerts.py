@@ -25,7 +25,7 @@ ALERTS_FILE = "alerts.jsonl"
 
 
 def _settings() -> Any:
-    from ibet.settings import get_settings
+    from foundation.settings import get_settings
 
     return get_settings()
 
@@ -39,7 +39,7 @@ def _reason(exc: BaseException | str | None) -> str:
 
 def record(alert: dict[str, Any]) -> dict[str, Any]:
     """Write ``alert`` to the alert log and the ibet log, then send it when a connection is configured."""
-    from ibet.logs import get_logger
+    from foundation.logs import get_logger
 
     settings = _settings()
     alert = {"time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **alert}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from airflow.sdk import Asset
 
-from ibet.registry import AGENCIES
+from foundation.registry import AGENCIES
 
 
 def lake_asset(agency: str) -> Asset:

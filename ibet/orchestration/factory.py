@@ -16,8 +16,8 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from ibet.orchestration.alerts import FailureAlert, extract_late
 from ibet.orchestration.assets import LAKE_ASSETS, lake_asset
 from ibet.orchestration.sensors import ExtractSensor
-from ibet.registry import AGENCIES, Agency
-from ibet.settings import Options, get_options
+from foundation.registry import AGENCIES, Agency
+from foundation.settings import Options, get_options
 
 #: Infrastructure errors (a disk, a lock, a database) retry with back-off; a rejected file
 #: or a failed quality gate fails at once (AirflowFailException): retrying cannot fix data.

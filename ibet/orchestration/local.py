@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ibet.settings import Settings
+from foundation.settings import Settings
 
 PROJECT = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = PROJECT / "dags"
@@ -197,7 +197,7 @@ def run_demo(start: dt.date, days: int, progress: Callable[[str], None] | None =
     from airflow.dag_processing.dagbag import DagBag
 
     from ibet.orchestration.factory import MARTS_DAG_ID, ingest_dag_id
-    from ibet.registry import AGENCIES
+    from foundation.registry import AGENCIES
 
     say = progress or (lambda _m: None)
     logging.getLogger("airflow").setLevel(logging.WARNING)

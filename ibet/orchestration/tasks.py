@@ -9,8 +9,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Iterable
 
-from ibet.registry import get_agency
-from ibet.settings import Settings, get_settings
+from foundation.registry import get_agency
+from foundation.settings import Settings, get_settings
 
 
 def extract_date(context: Any) -> dt.date:
@@ -36,8 +36,8 @@ def expected_files(agency: str, day: dt.date, settings: Settings | None = None) 
 def _changed_fiscal_files(agency: str, settings: Settings) -> list[Path]:
     """Fiscal-year files (finance) in the inbox that are new or changed since their last ingest."""
     from ibet.ingest import manifest_path
-    from ibet.lake import file_checksum
-    from ibet.lake import read_json
+    from foundation.lake import file_checksum
+    from foundation.lake import read_json
 
     out = []
     for s in get_agency(agency).sources:
@@ -88,8 +88,8 @@ def ingest_day(agency: str, day: dt.date, settings: Settings | None = None) -> d
 def verify_counts(summary: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
     """Check conservation from the manifests just written: read = loaded + quarantined, per file."""
     from ibet.ingest import manifest_path
-    from ibet.lake import read_json
-    from ibet.registry import source_for
+    from foundation.lake import read_json
+    from foundation.registry import source_for
 
     settings = settings or get_settings()
     problems = []

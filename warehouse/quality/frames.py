@@ -13,8 +13,8 @@ from typing import Any
 import duckdb
 
 from contracts.base import PERSONAL_TEXT
-from ibet.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
-from ibet.vocabulary import CATEGORIES
+from foundation.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
+from foundation.vocabulary import CATEGORIES
 from transforms.canonical import PSEUDONYM_COLUMNS
 from transforms.pipelines import pipeline
 from warehouse import constraints
@@ -35,7 +35,7 @@ EVENT_LEVEL_COLUMNS = ["event_uid", "source_id", "pseudonym", "latitude", "longi
 def forbidden_columns() -> list[str]:
     """Names of every column the contracts class as identifier or free text."""
     from contracts.base import privacy_of
-    from ibet.registry import sources
+    from foundation.registry import sources
 
     out: set[str] = set()
     for s in sources():
@@ -175,8 +175,8 @@ def _volume_frames(settings: Settings, per_day: list[tuple[str, Any, int]]) -> t
 
     import pandas as pd
 
-    from ibet.lake import read_json
-    from ibet.registry import PARTNERS
+    from foundation.lake import read_json
+    from foundation.registry import PARTNERS
 
     totals: dict[str, int] = {}
     days: dict[str, list[int]] = {}

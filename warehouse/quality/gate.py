@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ibet.logs import get_logger
-from ibet.settings import Settings
+from foundation.logs import get_logger
+from foundation.settings import Settings
 from warehouse.quality import docs_offline, suites
 from warehouse.quality.frames import _consistency_frame, _frames, _lake_frames, forbidden_columns
 from warehouse.quality.history import (_append_history, _render_index, docs_index, gx_docs_index, history_path,

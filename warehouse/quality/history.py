@@ -14,8 +14,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ibet.lake import write_parquet
-from ibet.settings import Settings
+from foundation.lake import write_parquet
+from foundation.settings import Settings
 from warehouse.quality.result import GateResult
 
 

@@ -1,7 +1,7 @@
 -- Calendar helpers used by every later layer (temporary: they are not published).
 -- Canada's fiscal year runs April 1 - March 31 and is labelled '2006-07';
 -- the US federal fiscal year runs October 1 - September 30 and is labelled 'FY2007'.
--- The first month of each calendar comes from ibet/vocabulary.py (ibet_fy_start_can/us, registered by the build).
+-- The first month of each calendar comes from foundation/vocabulary.py (ibet_fy_start_can/us, registered by the build).
 CREATE OR REPLACE TEMP MACRO fy_can_start_year(d) AS year(d) - CASE WHEN month(d) < ibet_fy_start_can() THEN 1 ELSE 0 END;
 CREATE OR REPLACE TEMP MACRO fy_can(d) AS
     CAST(fy_can_start_year(d) AS VARCHAR) || '-' || lpad(CAST((fy_can_start_year(d) + 1) % 100 AS VARCHAR), 2, '0');

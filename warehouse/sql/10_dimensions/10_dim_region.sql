@@ -1,4 +1,4 @@
--- Dimensions from reference data (ibet/data, overridable in IBET_HOME/reference).
+-- Dimensions from reference data (foundation/data, overridable in IBET_HOME/reference).
 
 CREATE OR REPLACE TABLE dim_region AS
 SELECT region_code, region_name, min_lon, max_lon, min_lat, max_lat, maritime, FALSE AS is_unknown

@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ibet.vocabulary import REL_CAN, REL_IBET, REL_USA
+from foundation.vocabulary import REL_CAN, REL_IBET, REL_USA
 
 #: Environment variable naming the runtime home.
 HOME_ENV = "IBET_HOME"

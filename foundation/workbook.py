@@ -2,7 +2,7 @@
 
 A thin layer over openpyxl so every report writes sheets the same way: a bold frozen header,
 column widths, numbers as numbers (counts as integers, money with separators), dates as
-dates, and text made inert for spreadsheets (``ibet.exports.safe_cell``). Written to a
+dates, and text made inert for spreadsheets (``foundation.exports.safe_cell``). Written to a
 temporary name and moved into place, so a reader never opens half a workbook.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from ibet.exports import safe_cell
-from ibet.lake import atomic_write
+from foundation.exports import safe_cell
+from foundation.lake import atomic_write
 
 MONEY = '#,##0;-#,##0'
 COUNT = '#,##0'

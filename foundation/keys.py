@@ -12,7 +12,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from ibet.settings import KEY_ENV, KEY_FILE_ENV, Settings
+from foundation.settings import KEY_ENV, KEY_FILE_ENV, Settings
 
 KEY_FILE_NAME = "pseudonym.key"
 MIN_KEY_BYTES = 32

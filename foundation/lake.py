@@ -7,7 +7,6 @@ corrected re-send replaces the partition instead of adding to it.
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import tempfile
@@ -21,19 +20,40 @@ import pyarrow.parquet as pq
 PART_FILE = "part-0.parquet"
 
 
+class LakeBusyError(RuntimeError):
+    """The lake stayed locked by another process for longer than the wait allowed."""
+
+
 @contextmanager
-def lake_lock(lake: Path, exclusive: bool) -> Iterator[None]:
+def lake_lock(lake: Path, exclusive: bool, timeout: float = 900.0) -> Iterator[None]:
     """Writers of one file's partitions + manifest hold it shared; a reader that needs a
     consistent snapshot of the whole lake (the warehouse's staging refresh) holds it
-    exclusive, so it never sees a partition without its manifest or the reverse."""
-    path = lake / "_ingest" / ".lock"
-    make_dirs(path.parent)
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    exclusive, so it never sees a partition without its manifest or the reverse.
+
+    filelock's SQLite-backed read-write lock: it holds across the processes of one host
+    (ingest tasks, the CLI, the marts build). A fresh instance per use, because one instance
+    refuses rather than waits when two threads of a process ask for opposite modes. Across
+    hosts the lake's own rules keep it correct (README, "Scaling out"): one writer per
+    partition by construction, atomic renames, and a build that reads a manifest-checked
+    snapshot.
+    """
+    from filelock import ReadWriteLock, Timeout
+
+    path = make_dirs(lake / "_ingest") / ".lock.db"
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, FILE_MODE)  # need to know, like every other file
+        os.close(fd)
+    lock = ReadWriteLock(path, timeout=timeout, is_singleton=False)
+    try:
+        (lock.acquire_write if exclusive else lock.acquire_read)()
+    except Timeout:
+        mode = "exclusive" if exclusive else "shared"
+        raise LakeBusyError(f"the lake at {lake} stayed locked for over {timeout:.0f} s (waiting for {mode} "
+                            "access): another ingest or build is still running") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def partition_dir(root: Path, table: str, agency: str, partition_col: str, key: str) -> Path:

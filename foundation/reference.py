@@ -1,6 +1,6 @@
 """Reference data (regions, reporting units) shipped with the product and editable.
 
-The shipped copies live in ``ibet/data``; an operator may override either by placing a
+The shipped copies live in ``foundation/data``; an operator may override either by placing a
 file of the same name under ``IBET_HOME/reference`` (DOMAIN.md: regions are reference
 data that can be edited, never hard-coded).
 """
@@ -12,14 +12,14 @@ from pathlib import Path
 
 import polars as pl
 
-from ibet.settings import get_settings
+from foundation.settings import get_settings
 
 
 def reference_path(name: str) -> Path:
     override = get_settings().reference / name
     if override.is_file():
         return override
-    return Path(str(resources.files("ibet") / "data" / name))
+    return Path(str(resources.files("foundation") / "data" / name))
 
 
 @lru_cache(maxsize=None)

@@ -12,7 +12,7 @@ import logging
 import logging.handlers
 import os
 
-from ibet.settings import Settings
+from foundation.settings import Settings
 
 LOGGER_NAME = "ibet"
 _STD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}

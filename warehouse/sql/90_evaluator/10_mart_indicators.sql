@@ -1,17 +1,7 @@
--- The evaluator file: aggregates only, read from the full (all shareable caveats) build
--- attached as `work`. Any count below the threshold, and any value resting on fewer
--- records than the threshold, is withheld (null) and flagged. No event-level or
--- person-level table, and no pseudonym, is copied.
-CREATE OR REPLACE TABLE dim_region AS SELECT * FROM work.dim_region;
-CREATE OR REPLACE TABLE dim_agency AS SELECT * FROM work.dim_agency;
-CREATE OR REPLACE TABLE dim_category AS SELECT * FROM work.dim_category;
-CREATE OR REPLACE TABLE dim_fiscal_year AS SELECT * FROM work.dim_fiscal_year;
-CREATE OR REPLACE TABLE dim_indicator AS SELECT * FROM work.dim_indicator;
-CREATE OR REPLACE TABLE ref_fx_rates AS SELECT * FROM work.ref_fx_rates;
-CREATE OR REPLACE TABLE ref_program AS SELECT * FROM work.ref_program;
-CREATE OR REPLACE TABLE ref_planned_results AS SELECT * FROM work.ref_planned_results;
-CREATE OR REPLACE TABLE fact_finance AS SELECT * FROM work.fact_finance;
-
+-- The evaluator's indicators: aggregates only, read from the full (all shareable caveats)
+-- build attached as `work`. The tables copied unchanged beside it are listed in
+-- 00_copied_tables.yml; no event-level or person-level table, and no pseudonym, is copied.
+--
 -- Primary suppression here; complementary suppression (no withheld cell recoverable from the
 -- published margins) follows in warehouse/suppression.py. A share is withheld when it rests on
 -- fewer records than the threshold, or when its numerator or its complement is below it (a rate
