@@ -13,12 +13,15 @@ import mmap
 import re
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 ROW = "_row"  #: 1-based record number within the file (or within the parent record)
 PARENT = "_parent"  #: 0-based position of the parent record in the parent level frame
+#: a reader's extra frame of top-level records it could not parse: ``(record, reason)``, no content
+MALFORMED = "_malformed"
 
 
 class RejectedFile(Exception):
@@ -88,16 +91,76 @@ def _check_complete_text(path: Path) -> None:
             raise RejectedFile("truncated: the file does not end with a complete record")
 
 
-def read_ndjson(path: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """JSON Lines with an explicit schema (unknown keys ignored, absent keys null)."""
-    if path.stat().st_size == 0:
+#: the reasons a JSON Lines line is quarantined (never its content)
+_LINE_REASONS = """CASE WHEN s IS NULL THEN 'line is not UTF-8 text'
+                        WHEN NOT json_valid(s) THEN 'line is not valid JSON'
+                        WHEN json_type(s) <> 'OBJECT' THEN 'line is not a JSON object' END"""
+
+
+def _split_lines(data: bytes) -> pa.Table:
+    """Each line of ``data`` (newline included) with its 1-based number: the line boundaries found
+    by numpy, the bytes shared with ``data`` (zero copy), no Python loop over lines."""
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
+    offsets = np.concatenate(([0], newlines + 1)).astype(np.int64)
+    if not data.endswith(b"\n"):
+        offsets = np.append(offsets, len(data))
+    n = len(offsets) - 1
+    lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    return pa.table({"n": pa.array(np.arange(1, n + 1, dtype=np.int64)), "line": lines})
+
+
+def read_ndjson(path: Path, schema: dict[str, pl.DataType]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """JSON Lines with an explicit schema (unknown keys ignored, absent keys null), line by line.
+
+    Returns the records (``_row`` = their line number) and the malformed lines as
+    ``(record, reason)``: a line that is not UTF-8, not JSON, or not a JSON object is a quarantined
+    record, and every other line goes on (one bad line must not cost the day's file). Blank lines
+    are not records. The whole file is rejected when it is empty, truncated (its last line cut
+    without a line break and unparsable), not JSON Lines at all (no line is a JSON object), or when
+    more than half of its lines are malformed; the reason says which.
+    """
+    import duckdb
+
+    size = path.stat().st_size
+    if size == 0:
         raise RejectedFile("empty file")
-    _check_complete_text(path)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a UTF-8 byte-order mark is not part of the first record
+    con = duckdb.connect()
     try:
-        df = pl.read_ndjson(path, schema=schema, ignore_errors=False)
+        con.register("raw_lines", _split_lines(data))
+        con.execute(f"""CREATE TEMP TABLE checked AS
+            WITH decoded AS (SELECT n, rtrim(try(decode(line)), chr(13) || chr(10)) AS s FROM raw_lines)
+            SELECT n, s, {_LINE_REASONS} AS reason FROM decoded
+            WHERE s IS NULL OR trim(s) <> ''""")
+        malformed = con.sql("SELECT n AS record, reason FROM checked WHERE reason IS NOT NULL ORDER BY n").pl()
+        total, last_bad = con.execute("SELECT count(*), arg_max(reason IS NOT NULL, n) FROM checked").fetchone()
+        if not total:
+            raise RejectedFile("empty file: no records, only blank lines")
+        if last_bad and not data.endswith(b"\n"):
+            raise RejectedFile("truncated: the last line is cut off (no line break, and not valid JSON)")
+        if data.lstrip()[:1] == b"[":
+            raise RejectedFile("not JSON Lines: the file is one JSON array, not one JSON object per line")
+        if malformed.height == total:
+            raise RejectedFile("not JSON Lines: no line is a JSON object")
+        if malformed.height * 2 > total:
+            raise RejectedFile(f"not JSON Lines: {malformed.height:,} of {total:,} lines are malformed "
+                               "(more than half)")
+        numbers = con.execute("SELECT n FROM checked WHERE reason IS NULL ORDER BY n").fetchnumpy()["n"]
+        blob = con.execute("SELECT string_agg(s, chr(10) ORDER BY n) FROM checked WHERE reason IS NULL").fetchone()[0]
+    finally:
+        con.close()
+    blob = blob.encode()
+    try:
+        df = pl.read_ndjson(io.BytesIO(blob), schema=schema, ignore_errors=False)
     except Exception as exc:  # polars raises ComputeError / SchemaError variants
         raise RejectedFile(f"unreadable as JSON Lines: {safe_parser_message(exc)}") from None
-    return df.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    if df.height != len(numbers):
+        raise RejectedFile(f"unreadable as JSON Lines: {len(numbers):,} records, {df.height:,} read")
+    rows = pl.Series(ROW, numbers, dtype=pl.Int64)
+    return df.insert_column(0, rows), malformed.cast({"record": pl.Int64, "reason": pl.Utf8})
 
 
 def explode_children(parent: pl.DataFrame, list_col: str) -> pl.DataFrame:

@@ -16,7 +16,7 @@ import polars as pl
 from pandera.config import ValidationDepth, config_context
 
 from contracts.base import CODE_LIKE, OPERATIONAL, PERSONAL_TEXT, Contract, parsers, privacy_of
-from contracts.readers import PARENT, ROW, RejectedFile
+from contracts.readers import MALFORMED, PARENT, ROW, RejectedFile
 
 _CHECK_REASONS = {
     "not_nullable": "required value missing",
@@ -104,6 +104,11 @@ def _failures(level: str, sch: pa.DataFrameSchema, df: pl.DataFrame) -> pl.DataF
 
 
 def validate(contract: Contract, levels: dict[str, pl.DataFrame]) -> Validation:
+    """Split each level into valid rows and quarantined records (with reasons). Records the reader
+    could not parse (``levels[MALFORMED]``: a bad JSON line) are quarantined top-level records too,
+    counted as read: every record of the file ends in exactly one place."""
+    malformed = levels.get(MALFORMED)
+    levels = {k: v for k, v in levels.items() if k != MALFORMED}
     missing = missing_columns(contract, levels)
     if missing:
         raise RejectedFile(f"missing required columns: {', '.join(missing)}")
@@ -146,8 +151,18 @@ def validate(contract: Contract, levels: dict[str, pl.DataFrame]) -> Validation:
             pl.Series("source_id", src, dtype=pl.Utf8),
             "columns", "checks", "reason", "operational_values",
         ))
+    if malformed is not None and malformed.height:
+        records.insert(0, malformed.select(
+            pl.lit(top).alias("level"), pl.col("record").cast(pl.Int64), pl.lit(None, pl.Int64).alias("parent_record"),
+            pl.lit(None, pl.Utf8).alias("source_id"), pl.lit(None, pl.Utf8).alias("columns"),
+            pl.lit("malformed_record").alias("checks"), pl.col("reason").cast(pl.Utf8),
+            pl.lit(None, pl.Utf8).alias("operational_values")))
     quarantine = pl.concat(records, how="vertical_relaxed").cast(QUARANTINE_SCHEMA) if records else pl.DataFrame(
         schema=QUARANTINE_SCHEMA)
+    if malformed is not None and malformed.height:  # the unparsed lines among the others, in file order
+        order = {lvl: i for i, lvl in enumerate(contract.levels)}
+        quarantine = quarantine.sort(pl.col("level").replace_strict(order, return_dtype=pl.Int64),
+                                     pl.col("parent_record"), pl.col("record"), nulls_last=False, maintain_order=True)
     valid, read, loaded, quarantined = {}, {}, {}, {}
     for level in contract.levels:
         df = levels[level].with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_pos"))
@@ -155,7 +170,8 @@ def validate(contract: Contract, levels: dict[str, pl.DataFrame]) -> Validation:
         # each value exactly as the contract read it: typed, parsed once, here
         valid[level] = df.filter(~pl.col("_pos").is_in(bad)).with_columns(
             spec.parse(pl.col(c)).alias(c) for c, spec in parsers(contract.levels[level]).items())
-        read[level] = df.height
-        quarantined[level] = bad_pos[level].len()
+        unparsed = malformed.height if malformed is not None and level == top else 0
+        read[level] = df.height + unparsed
+        quarantined[level] = bad_pos[level].len() + unparsed
         loaded[level] = valid[level].height
     return Validation(valid, quarantine, read, loaded, quarantined)

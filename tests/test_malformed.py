@@ -1,4 +1,4 @@
-"""Every malformed-file case gets a clear one-line error, an error record, exit 2, and nothing written."""
+"""Every malformed-file case gets a clear one-line error, an error record, exit 4, and nothing written; a bad JSON line costs its record only."""
 from __future__ import annotations
 
 import datetime as dt
@@ -110,3 +110,68 @@ def test_parser_errors_never_quote_content(good):
     result = ingest_file("rcmp", f, settings=good)
     assert result.status == "rejected" and "Tremblay-Secret" not in result.reason
     assert "Tremblay-Secret" not in (good.logs / "ibet.log").read_text()
+
+
+def _ingested_events(settings, agency: str) -> set[str]:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return {r[0] for r in con.execute(
+            "SELECT source_id FROM read_parquet(?, hive_partitioning=true)",
+            [str(settings.lake / "events" / f"agency={agency}" / "*" / "*.parquet")]).fetchall()}
+    finally:
+        con.close()
+
+
+def test_malformed_json_lines_in_the_middle_are_quarantined_and_every_other_line_loads(good):
+    """Three lines broken in the middle of a CBSA day (cut JSON, a bare number, bytes that are not UTF-8,
+    one holding a planted name): each is a quarantined record with its line number and reason and no
+    content; every other event loads exactly as it does from the intact file."""
+    f = good.inbox / "cbsa" / "cbsa_enforcement_2026-11-03.jsonl"
+    intact = f.read_bytes()
+    lines = intact.split(b"\n")
+    assert lines[-1] == b"" and len(lines) > 30
+    whole = ingest_file("cbsa", f, settings=good)
+    assert whole.ok and whole.rows_quarantined == 0  # dirty_rate 0: every event of the intact file loads
+    expected = _ingested_events(good, "cbsa")
+    broken = {5: b'{"event_ref": "CBSA-BROKEN", "persons": [{"family_name": "Zyxwvutsky-Planted"', 12: b"42",
+              20: b"\xff\xfe{\"event_ref\": \"x\"}"}
+    lost = set()
+    for n, text in broken.items():
+        lost.add(json.loads(lines[n - 1])["event_ref"])
+        lines[n - 1] = text
+    f.write_bytes(b"\n".join(lines))
+    result = ingest_file("cbsa", f, settings=good)
+    assert result.ok, result.reason
+    events = result.levels["events"]
+    assert events["read"] == len(lines) - 1  # every line counted as a record read
+    assert events["quarantined"] == 3 and events["loaded"] == events["read"] - 3
+    assert _ingested_events(good, "cbsa") == expected - lost  # the same events as before, less the 3 broken
+    import polars as pl
+
+    q = pl.read_parquet(next((good.quarantine / "cbsa").glob("extract_date=*/*.parquet")))
+    top = q.filter(pl.col("checks") == "malformed_record")
+    assert top.sort("record").select("record", "reason").rows() == [
+        (5, "line is not valid JSON"), (12, "line is not a JSON object"), (20, "line is not UTF-8 text")]
+    assert top["source_id"].null_count() == 3
+    # the broken lines' content is nowhere: quarantine, manifest, log
+    for path in [*good.quarantine.rglob("*"), *good.lake.rglob("*"), *good.logs.rglob("*")]:
+        if path.is_file():
+            assert b"Zyxwvutsky" not in path.read_bytes(), path
+    assert "Zyxwvutsky" not in q.write_csv()
+
+
+@pytest.mark.parametrize("content, words", [
+    (b'{"event_ref": "A"}\n{"event_ref": "B"}\n{"event_ref": "C", "acti', "truncated"),
+    (b'[\n{"event_ref": "A"},\n{"event_ref": "B"}\n]\n', "one JSON array"),
+    (b'{"event_ref": "A"}\nnot json\nnor this\n', "2 of 3 lines are malformed (more than half)"),
+    (b"\n\n  \n", "only blank lines"),
+])
+def test_a_json_lines_file_is_still_rejected_whole_when_truncated_not_json_lines_or_mostly_bad(good, content, words):
+    bad = good.home / "bad" / "cbsa_enforcement_2026-11-03.jsonl"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(content)
+    result = ingest_file("cbsa", bad, settings=good)
+    assert result.status == "rejected" and words in result.reason, result.reason
+    assert not [p for p in good.lake.rglob("*") if p.is_file()]

@@ -8,7 +8,7 @@ import polars as pl
 import pyarrow as pa
 
 from transforms.common import commodity_category, finalize, source_columns, with_region
-from contracts.readers import RejectedFile, explode_children, read_ndjson
+from contracts.readers import MALFORMED, RejectedFile, explode_children, read_ndjson
 
 S, F, B = pl.Utf8, pl.Float64, pl.Boolean
 JSON_SCHEMA = {
@@ -25,7 +25,7 @@ REQUIRED_KEYS = ("event_ref", "occurred_at", "action", "caveat")
 
 
 def read(path: Path) -> dict[str, pl.DataFrame]:
-    raw = read_ndjson(path, JSON_SCHEMA)
+    raw, malformed = read_ndjson(path, JSON_SCHEMA)
     if raw.height:
         absent = [k for k in REQUIRED_KEYS if raw[k].null_count() == raw.height]
         if absent:
@@ -45,11 +45,11 @@ def read(path: Path) -> dict[str, pl.DataFrame]:
     ).drop("travel_doc")
     goods = explode_children(raw.select("goods"), "goods")
     del raw
-    return {"events": events, "persons": persons, "goods": goods}
+    return {"events": events, "persons": persons, "goods": goods, MALFORMED: malformed}
 
 
 def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:
-    base = with_region(f"""
+    base = with_region("""
         SELECT e.*, e.event_ref AS source_id,
           e.occurred_at AS occurred_ts,
           e.lat AS latitude, e.lon AS longitude, e.office_code AS reporting_unit, NULL::VARCHAR AS reported_region,
