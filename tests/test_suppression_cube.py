@@ -1,0 +1,157 @@
+"""Complementary suppression on synthetic cubes, without a warehouse (seconds, so mutation testing can
+run them for every mutant): both calendars' quarters and years, agencies x regions x details, shares
+linked to their counts. The attacker of ``tests/disclosure.py`` (written independently of the module)
+must find nothing; what is published must be exactly what came in; the cheapest complement is chosen."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import duckdb
+import polars as pl
+import pytest
+
+from tests import disclosure
+from warehouse import suppression
+
+THRESHOLD = 5  # DOMAIN.md: counts below 5 are withheld (written here, not read from the settings under test)
+CAN_QUARTERS = [dt.date(2026, 4, 1), dt.date(2026, 7, 1), dt.date(2026, 10, 1), dt.date(2027, 1, 1)]
+US_QUARTERS = [dt.date(2026, 10, 1), dt.date(2027, 1, 1), dt.date(2027, 4, 1), dt.date(2027, 7, 1)]
+YEARS = {("CAN", "2026-27"): (dt.date(2026, 4, 1), dt.date(2027, 3, 31), CAN_QUARTERS),
+         ("USA", "FY2027"): (dt.date(2026, 10, 1), dt.date(2027, 9, 30), US_QUARTERS)}
+
+
+def _quarter_end(start: dt.date) -> dt.date:
+    month = start.month + 3
+    nxt = dt.date(start.year + (month > 12), (month - 1) % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def synthetic_mart(seed: int, agencies=("cbp", "ice", "rcmp"), regions=("PAC", "GLA", "ATL")) -> pl.DataFrame:
+    """A mart in the published shape after primary suppression, with every total consistent."""
+    rng = random.Random(seed)
+    base: dict[tuple, tuple[int, int]] = {}  # (indicator, detail, quarter, agency, region) -> (value, basis)
+    for q in sorted(set(CAN_QUARTERS) | set(US_QUARTERS)):
+        for ag in agencies:
+            for reg in regions:
+                base[("events_reported", "", q, ag, reg)] = (rng.choice([0, 1, 2, 3, 4, 6, 9, 15, 40]), 0)
+                for det in ("DRUGS", "TOBACCO"):
+                    base[("seizures", det, q, ag, reg)] = (rng.choice([0, 2, 3, 7, 12, 30]), 0)
+                tries = rng.choice([3, 8, 20, 50])
+                base[("gotaways", "", q, ag, reg)] = (rng.randint(0, tries), 0)
+                base[("interception_rate", "", q, ag, reg)] = (tries - base[("gotaways", "", q, ag, reg)][0], tries)
+
+    def total(ind, det, quarters, ag, reg) -> tuple[int, int]:
+        keys = [(i, d, q, a, r) for (i, d, q, a, r) in base if i == ind and q in quarters
+                and (det == "ALL" and d != "" or d == det) and (ag == "ALL" or a == ag) and (reg == "ALL" or r == reg)]
+        return sum(base[k][0] for k in keys), sum(base[k][1] for k in keys)
+
+    rows = []
+    for (cal, fy), (start, end, quarters) in YEARS.items():
+        periods = [("year", start, end, quarters)] + [(f"Q{n}", q, _quarter_end(q), [q]) for n, q in
+                                                      enumerate(quarters, 1)]
+        for period, p_start, p_end, qs in periods:
+            for ind, details in (("events_reported", [""]), ("seizures", ["DRUGS", "TOBACCO", "ALL"]),
+                                 ("gotaways", [""]), ("interception_rate", [""])):
+                for det in details:
+                    for ag in (*agencies, "ALL"):
+                        for reg in (*regions, "ALL"):
+                            value, basis = total(ind, det, qs, ag, reg)
+                            share = ind == "interception_rate"
+                            v = value / basis if share and basis else (None if share else float(value))
+                            b = basis if share else value
+                            small = (b < THRESHOLD) or (not share and value < THRESHOLD) or (
+                                share and (value < THRESHOLD or basis - value < THRESHOLD))
+                            rows.append({"calendar": cal, "fiscal_year": fy, "period": period, "agency_code": ag,
+                                         "region_code": reg, "indicator": ind, "detail": det,
+                                         "value": None if small else v, "unit": "share" if share else "count",
+                                         "basis_count": None if small else b, "suppressed": small,
+                                         "period_start": p_start, "period_end": p_end, "_true": v})
+    return pl.DataFrame(rows, schema_overrides={"value": pl.Float64, "basis_count": pl.Int64, "_true": pl.Float64})
+
+
+def _attacks(mart: pl.DataFrame) -> list:
+    table = disclosure.cells(mart)
+    rel = disclosure.margins(mart, table)
+    return (disclosure.by_subtraction(table, rel) + disclosure.by_linear_equations(table, rel)
+            + disclosure.by_rate_times_basis(mart, THRESHOLD))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_no_withheld_cell_of_a_synthetic_cube_can_be_worked_out(seed):
+    primary = synthetic_mart(seed)
+    assert primary["suppressed"].sum() > 10 and _attacks(primary.drop("_true"))  # the attacks bite first
+    protected = suppression.protect(primary.drop("_true"))
+    assert _attacks(protected) == []
+    # what stays published is exactly what came in; every primary cell stays withheld, with no value or basis
+    both = protected.with_columns(primary["_true"], primary["suppressed"].alias("was"))
+    assert both.filter(pl.col("was") & ~pl.col("suppressed")).height == 0
+    shown = both.filter(~pl.col("suppressed"))
+    assert shown.height > both.height // 3  # protection is not "withhold everything"
+    assert shown.select(((pl.col("value") - pl.col("_true")).abs() < 1e-9) | pl.col("value").is_null()
+                        & pl.col("_true").is_null()).to_series().all()
+    hidden = both.filter(pl.col("suppressed"))
+    assert hidden["value"].null_count() == hidden.height == hidden["basis_count"].null_count()
+    # a quarter is one cell in both calendars: withheld in both or in neither
+    quarters = both.filter(pl.col("period") != "year").group_by(
+        "indicator", "detail", "agency_code", "region_code", "period_start").agg(pl.col("suppressed").n_unique())
+    assert quarters["suppressed"].max() == 1
+
+
+def test_the_cheapest_complement_is_withheld():
+    """One small member among three: the next smallest member goes with it, not the total or a larger one."""
+    rows = [("events_reported", "ALL", "GLA", 100, False), ("events_reported", "cbp", "GLA", 3, True),
+            ("events_reported", "ice", "GLA", 40, False), ("events_reported", "rcmp", "GLA", 57, False)]
+    mart = _one_year(rows)
+    protected = suppression.protect(mart)
+    withheld = set(protected.filter(pl.col("suppressed"))["agency_code"])
+    assert withheld == {"cbp", "ice"}
+    assert _attacks(protected) == []
+
+
+def test_a_share_is_withheld_with_the_count_it_would_reveal():
+    rows = [("gotaways", "cbp", "PAC", 2, True), ("gotaways", "ALL", "PAC", 2, True)]
+    mart = _one_year(rows).vstack(_one_year([("interception_rate", "cbp", "PAC", 0, False)]).with_columns(
+        pl.lit(0.9).alias("value"), pl.lit(20, pl.Int64).alias("basis_count"), pl.lit("share").alias("unit")))
+    protected = suppression.protect(mart)
+    rate = protected.filter(pl.col("indicator") == "interception_rate").row(0, named=True)
+    assert rate["suppressed"] and rate["value"] is None and rate["basis_count"] is None
+
+
+def test_not_additive_indicators_are_not_cube_lines():
+    """A median of the members is not their total: a withheld median is not 'recovered' by subtraction, so
+    it does not force a published median to be withheld."""
+    rows = [("median_sharing_latency_hours", "ALL", "PAC", 30, False),
+            ("median_sharing_latency_hours", "cbp", "PAC", 2, True),
+            ("median_sharing_latency_hours", "ice", "PAC", 28, False)]
+    protected = suppression.protect(_one_year(rows))
+    assert protected["suppressed"].to_list() == [False, True, False]
+
+
+def test_apply_rewrites_the_table_and_records_the_method():
+    mart = synthetic_mart(4).drop("_true")
+    con = duckdb.connect()
+    con.register("m", mart.to_arrow())
+    con.execute("CREATE TABLE mart_indicators AS SELECT * FROM m")
+    con.unregister("m")
+    outcome = suppression.apply(con, THRESHOLD)
+    after = con.sql("SELECT * FROM mart_indicators").pl()
+    assert outcome.primary == mart["suppressed"].sum() and outcome.cells == mart.height
+    assert outcome.secondary == after["suppressed"].sum() - outcome.primary > 0
+    assert _attacks(after) == []
+    method, threshold, cells, primary, secondary = con.execute(
+        "SELECT method, threshold, cells, primary_suppressed, secondary_suppressed FROM meta_suppression").fetchone()
+    assert (threshold, cells, primary, secondary) == (THRESHOLD, mart.height, outcome.primary, outcome.secondary)
+    assert "hypercube" in method and "linear audit" in method
+    comments = dict(con.execute("SELECT column_name, comment FROM duckdb_columns() "
+                                "WHERE table_name = 'meta_suppression'").fetchall())
+    assert all(comments[c] for c in ("method", "threshold", "cells", "primary_suppressed", "secondary_suppressed"))
+
+
+def _one_year(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame([{
+        "calendar": "CAN", "fiscal_year": "2026-27", "period": "year", "agency_code": ag, "region_code": reg,
+        "indicator": ind, "detail": "", "value": None if hidden else float(v), "unit": "count",
+        "basis_count": None if hidden else v, "suppressed": hidden, "period_start": dt.date(2026, 4, 1),
+        "period_end": dt.date(2027, 3, 31)} for ind, ag, reg, v, hidden in rows],
+        schema_overrides={"value": pl.Float64, "basis_count": pl.Int64})
