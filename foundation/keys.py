@@ -72,14 +72,86 @@ def load_key(settings: Settings) -> bytes:
     )
 
 
+def _write_key_file(path: Path, mode: int) -> None:
+    """A new random key at ``path``, atomically (a private temporary file renamed into place)."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=".key.", dir=path.parent)  # created 0600
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(MIN_KEY_BYTES) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def create_key(settings: Settings, *, force: bool = False) -> Path:
-    """Write a new random key file with mode 0600; refuses to overwrite unless ``force``."""
+    """Write a new random key file with mode 0600; refuses to overwrite unless ``force``. Audited (key ids only)."""
+    from foundation import audit
+
     path = key_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and not force:
-        raise FileExistsError(f"{path} exists; rotating the key needs --force and a full rebuild")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(secrets.token_hex(MIN_KEY_BYTES) + "\n")
-    os.chmod(path, 0o600)
+    replaced = None
+    if path.exists():
+        if not force:
+            raise FileExistsError(f"{path} exists; rotating the key needs --force and a full rebuild "
+                                  "(or `ibet keygen --rotate`)")
+        try:
+            replaced = fingerprint(_decode(path.read_text(), "the replaced key"))
+        except MissingKeyError:
+            replaced = "unreadable"
+    _write_key_file(path, 0o600)
+    audit.record(settings, "key_created", key_id=fingerprint(_decode(path.read_text(), str(path))),
+                 replaced_key_id=replaced)
     return path
+
+
+class KeyRotationError(RuntimeError):
+    """The key cannot be rotated here (it comes from the environment, or there is none)."""
+
+
+def retired_dir(settings: Settings) -> Path:
+    return settings.keys / "retired"
+
+
+def rotate_key(settings: Settings) -> tuple[str, str, Path]:
+    """Retire the current key file and make a new one: (old key id, new key id, the sealed old key).
+
+    The old key is kept, sealed: mode 0400 under ``keys/retired/<key id>.key``, readable only by
+    the account that ingests (the owner of the home's keys). Re-pseudonymizing needs the raw
+    files, so only what the inbox still holds can be re-keyed (``ibet keygen --rotate`` re-ingests
+    it); the retired key serves to link older pseudonyms, and nothing else.
+    """
+    from foundation import audit
+
+    if os.environ.get(KEY_ENV):
+        raise KeyRotationError(f"the key comes from {KEY_ENV}: rotate it in the secret store that sets it, "
+                               "then re-ingest the inbox and run `ibet build --full`")
+    path = key_path(settings)
+    if not path.is_file():
+        raise KeyRotationError(f"no key file at {path} to rotate: create one with `ibet keygen`")
+    old = load_key(settings)
+    old_id = fingerprint(old)
+    sealed_dir = retired_dir(settings)
+    sealed_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(sealed_dir, 0o700)
+    sealed = sealed_dir / f"{old_id}.key"
+    if not sealed.exists():
+        fd = os.open(sealed, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(old.hex() + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+    _write_key_file(path, 0o600)
+    new_id = fingerprint(load_key(settings))
+    audit.record(settings, "key_rotated", key_id=new_id, retired_key_id=old_id)
+    return old_id, new_id, sealed
+
+
+def retired_key_ids(settings: Settings) -> list[str]:
+    d = retired_dir(settings)
+    return sorted(p.stem for p in d.glob("*.key")) if d.is_dir() else []

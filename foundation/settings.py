@@ -79,6 +79,19 @@ class Options(BaseSettings):
                                                           "(http(s) webhook or smtp); absent = log only.")
     owner_link: str = Field("mailto:ibet-data-engineering@example.org",
                             description="Where the DAG owner is reached (shown in the Airflow UI).")
+    # Retention (README, "Retention"): `ibet purge` and the daily ibet_purge DAG apply it. 0 = keep forever.
+    retention_inbox_days: int = Field(7, ge=0, description="Days a raw partner file (names, birth dates) is kept "
+                                                           "after its successful ingest: a week to re-run or "
+                                                           "re-key, no longer.")
+    retention_quarantine_days: int = Field(90, ge=0, description="Days quarantined records (no raw personal "
+                                                                  "values) are kept for the agencies to fix them.")
+    retention_rejected_days: int = Field(30, ge=0, description="Days a rejected build, a rejected file's error "
+                                                                "record and the rejected raw file are kept.")
+    retention_lake_days: int = Field(3650, ge=0, description="Days of extracts the lake keeps (by extract date; "
+                                                              "ten years: two five-year program cycles and their "
+                                                              "evaluations). Older partitions are purged and the "
+                                                              "warehouse rebuilt.")
+    min_free_mb: int = Field(1024, ge=0, description="Free disk space below which `ibet doctor` reports a problem.")
 
 
 def _explain(exc: ValidationError) -> str:
@@ -130,6 +143,11 @@ class Settings:
         return self.home / "logs"
 
     @property
+    def audit(self) -> Path:
+        """The hash-chained audit trail (``audit.jsonl``)."""
+        return self.home / "audit"
+
+    @property
     def docs(self) -> Path:
         """The data dictionary site (one page per audience)."""
         return self.home / "docs"
@@ -167,7 +185,7 @@ class Settings:
         """
         self.check()
         os.umask(os.umask(0o027) | 0o027)
-        for p in (self.inbox, self.lake, self.quarantine, self.warehouse, self.keys, self.logs):
+        for p in (self.inbox, self.lake, self.quarantine, self.warehouse, self.keys, self.logs, self.audit):
             p.mkdir(mode=0o750, exist_ok=True)
         os.chmod(self.keys, 0o700)
         return self

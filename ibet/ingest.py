@@ -30,7 +30,7 @@ from contracts.base import Contract
 from contracts.projection import project
 from contracts.readers import PARENT, RejectedFile
 from contracts.validate import Validation, validate
-from foundation import privacy
+from foundation import audit, privacy
 from foundation.keys import fingerprint, load_key
 from foundation.lake import PART_FILE, file_checksum, lake_lock, partition_dir, read_json, write_json, write_parquet
 from foundation.logs import get_logger
@@ -184,6 +184,8 @@ def ingest_file(agency: str, path: str | Path, settings: Settings | None = None,
             "file": path.name, "agency": agency, "source": source.name, "checksum": result.checksum or None,
             "reason": reason, "rejected_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
         log.error("rejected %s/%s: %s", agency, path.name, reason)
+        audit.record(settings, "ingest", agency=agency, file=path.name, checksum=result.checksum or None,
+                     status="rejected", reason=reason, partition=result.partition)
         return result
 
     problem = _regular_file_problem(path, settings.options.max_file_mb * 2**20)
@@ -241,6 +243,9 @@ def ingest_file(agency: str, path: str | Path, settings: Settings | None = None,
             "history": history, "files": digests, "key_fingerprint": fingerprint(secret),
         })
     rejection_path(settings, agency, path.name).unlink(missing_ok=True)
+    audit.record(settings, "ingest", agency=agency, file=path.name, checksum=checksum, status="loaded",
+                 partition=result.partition, rows_read=result.rows_read, rows_loaded=result.rows_loaded,
+                 rows_quarantined=result.rows_quarantined, key_id=fingerprint(secret))
     log.info("ingested %s/%s %s: read=%d loaded=%d quarantined=%d", agency, path.name, result.partition,
              result.rows_read, result.rows_loaded, result.rows_quarantined)
     return result

@@ -11,6 +11,7 @@ import secrets
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -45,6 +46,19 @@ def _wait(cluster: AirflowCluster, what: str, check, deadline: float, every: flo
             return got
         time.sleep(every)
     pytest.fail(f"timed out waiting for {what}\n{cluster.log_tail()}")
+
+
+def _processes_with_in_argv(secret: str) -> list[str]:
+    """Processes whose command line holds ``secret`` (any user may read /proc/*/cmdline: an argument is
+    not a secret)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if secret.encode() in cmdline.read_bytes():
+                found.append(cmdline.parent.name)
+        except OSError:
+            continue
+    return found
 
 
 def test_scheduler_end_to_end_on_postgres(postgres, tmp_path):
@@ -88,7 +102,11 @@ def test_scheduler_end_to_end_on_postgres(postgres, tmp_path):
                 os.replace(target / (f.name + ".part"), target / f.name)  # atomic drop, as an SFTP client would
         dropped = time.time()
 
+        key_hex = env["IBET_PSEUDONYM_KEY"]
+        in_argv: list[str] = []
+
         def ingested():
+            in_argv.extend(_processes_with_in_argv(key_hex))  # tasks run now: the key is never an argument
             rows = af.sql("SELECT dag_id, state FROM dag_run WHERE dag_id LIKE 'ibet_ingest_%%'")
             failed = [r for r in rows if r[1] == "failed"]
             if failed:
@@ -128,6 +146,7 @@ def test_scheduler_end_to_end_on_postgres(postgres, tmp_path):
         timeline = af.sql("SELECT task_id, dag_id, extract(epoch FROM start_date), extract(epoch FROM end_date), "
                           "state FROM task_instance WHERE start_date IS NOT NULL ORDER BY start_date")
         events = af.sql("SELECT a.name, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id")
+        xcoms = af.sql("SELECT dag_id, task_id, CAST(value AS TEXT) FROM xcom")
         links = af.sql("SELECT count(*) FROM dagrun_asset_event dae JOIN dag_run r ON r.id = dae.dag_run_id "
                        "WHERE r.dag_id = 'ibet_marts'")
 
@@ -144,6 +163,20 @@ def test_scheduler_end_to_end_on_postgres(postgres, tmp_path):
     assert all(x["extract_date"] == DAY.isoformat() and x["rows_read"] == x["rows_loaded"] + x["rows_quarantined"]
                for x in extras)
     assert links[0][0] >= len(AGENCIES), "every asset event of the day should be consumed by a marts run"
+
+    # the key, and the HMAC pads that stand for it, are in no argument, XCom, asset extra, task log or file
+    from foundation.privacy import _pads
+
+    secret_forms = {key_hex, key_hex.upper(), *_pads(bytes.fromhex(key_hex))}
+    assert in_argv == []
+    assert xcoms and not [x for x in xcoms if any(f in (x[2] or "") for f in secret_forms)]
+    assert not [e for _, e in events if any(f in json.dumps(e, default=str) for f in secret_forms)]
+    logs = [p for p in (tmp_path / "airflow" / "logs").rglob("*") if p.is_file()]
+    assert logs and not [p for p in logs if any(f.encode() in p.read_bytes() for f in secret_forms)]
+    outputs = [p for p in settings.home.rglob("*") if p.is_file()]
+    assert not [p for p in outputs if any(f.encode() in p.read_bytes() for f in secret_forms)]
+    audit_actions = {json.loads(x)["action"] for x in (settings.home / "audit" / "audit.jsonl").read_text().splitlines()}
+    assert {"ingest", "build", "gate", "publish"} <= audit_actions  # the scheduler's work is in the audit trail
 
     lake = pl.read_parquet(settings.lake / "events" / "*" / "*" / "*.parquet", hive_partitioning=True)
     assert sorted(lake["agency"].unique().to_list()) == sorted(a for a in AGENCIES if a != "program")

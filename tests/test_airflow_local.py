@@ -146,7 +146,7 @@ def test_demo_then_ui_continues_and_a_rejected_file_fails_at_once(tmp_path, chro
         print(f"\nAirflow UI screenshot: {shot.stat().st_size:,} bytes")
         assert shot.stat().st_size > 20_000 and "ibet_ingest_rcmp" in dom  # the UI draws the project's DAGs
         listed = {d["dag_id"] for d in json.loads(_get(f"{base}/api/v2/dags")[1])["dags"]}
-        assert listed == {f"ibet_ingest_{a}" for a in AGENCIES} | {"ibet_marts"}
+        assert listed == {f"ibet_ingest_{a}" for a in AGENCIES} | {"ibet_marts", "ibet_purge"}
         for dag_id in ("ibet_ingest_rcmp", "ibet_ingest_cbp"):
             assert _get(f"{base}/api/v2/dags/{dag_id}", "PATCH", {"is_paused": False})[0] == 200
 

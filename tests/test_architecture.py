@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: the folders are the layers: foundation/ at the bottom, ibet/ (the application) at the top
 FOUNDATION = ("foundation",)
 #: top to bottom: a module may import only its own layer or the ones below
-LAYERS = [("dags",), ("ibet.cli", "ibet.benchmarks", "ibet.orchestration", "ibet.ingest", "ibet.generator"),
+LAYERS = [("dags",), ("ibet.cli", "ibet.benchmarks", "ibet.orchestration", "ibet.doctor", "ibet.ingest",
+                      "ibet.generator", "ibet.retention"),
           ("warehouse",), ("transforms",), ("contracts",), FOUNDATION]
 
 

@@ -64,7 +64,7 @@ def test_a_bad_setting_is_a_clear_import_error(tmp_path):
 
 def test_no_import_errors_and_one_dag_per_agency(dagbag):
     assert dagbag["errors"] == {}
-    assert sorted(dagbag["dags"]) == sorted([f"ibet_ingest_{a}" for a in AGENCIES] + ["ibet_marts"])
+    assert sorted(dagbag["dags"]) == sorted([f"ibet_ingest_{a}" for a in AGENCIES] + ["ibet_marts", "ibet_purge"])
 
 
 def test_parse_time_of_each_dag_file(dagbag):
@@ -72,7 +72,7 @@ def test_parse_time_of_each_dag_file(dagbag):
     for f, seconds in sorted(dagbag["parse"].items()):
         print(f"parse time {Path(f).name}: {seconds * 1000:.0f} ms")
         assert seconds < 0.5, f"{f} takes {seconds:.2f} s to parse"
-    assert {Path(f).name for f in dagbag["parse"]} == {"ibet_ingest.py", "ibet_marts.py"}
+    assert {Path(f).name for f in dagbag["parse"]} == {"ibet_ingest.py", "ibet_marts.py", "ibet_purge.py"}
 
 
 def test_dag_hygiene(dagbag):
@@ -102,6 +102,8 @@ def test_dag_hygiene(dagbag):
     assert marts["assets"] == sorted(f"ibet_lake_{a}" for a in AGENCIES)
     assert marts["tasks"] == ["build", "plan", "publish", "quality_gate"]
     assert marts["upstream"] == {"plan": [], "build": ["plan"], "quality_gate": ["build"], "publish": ["quality_gate"]}
+    purge = dagbag["dags"]["ibet_purge"]
+    assert purge["tasks"] == ["purge"] and purge["catchup"] is False and "CronDataIntervalTimetable" in purge["schedule"]
     for dag_id, d in dagbag["dags"].items():
         # every task alerts on failure; the owner is reachable from the UI
         assert d["on_failure"] == ["FailureAlert"] * len(d["tasks"]), dag_id

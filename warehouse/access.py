@@ -6,8 +6,9 @@ from typing import Any
 
 import duckdb
 
+from foundation import audit
 from foundation.settings import AUDIENCES, Settings
-from warehouse.publish import published_path
+from warehouse.publish import current_build_id, published_path
 
 #: Table-name prefix -> layer, as analysts see it in `ibet tables` and the data dictionary.
 LAYERS = {"dim_": "dimension", "ref_": "reference", "fact_": "fact", "mart_": "mart", "meta_": "metadata"}
@@ -43,23 +44,20 @@ def connect(settings: Settings, audience: str) -> duckdb.DuckDBPyConnection:
 
 
 def query(settings: Settings, audience: str, sql: str, limit: int | None = None) -> QueryResult:
-    """Run ``sql`` against the audience's published file; at most ``limit`` rows, and the total."""
+    """Run ``sql`` against the audience's published file; at most ``limit`` rows, and the total.
+
+    Every run is audited (audience, the statement with its literals masked and its digest, rows
+    returned, outcome), whether it succeeds or fails."""
     con = connect(settings, audience)
+    outcome = "failed"
+    result = QueryResult([], [], 0)
     try:
-        rel = con.sql(sql)
-        if rel is None:
-            return QueryResult([], [], 0)
-        columns = list(rel.columns)
-        if limit is None:
-            rows = rel.fetchall()
-            return QueryResult(columns, rows, len(rows))
-        rows = rel.limit(limit).fetchall()
-        if len(rows) < limit:
-            return QueryResult(columns, rows, len(rows))
-        total = rel.aggregate("count(*)").fetchall()[0][0]
-        return QueryResult(columns, rows, total)
+        result = _run(con, sql, limit)
+        outcome = "ok"
+        return result
     finally:
         con.close()
+        audited_query(settings, "sql", audience, statement=sql, rows=result.total, outcome=outcome)
 
 
 def tables(settings: Settings, audience: str) -> list[tuple[str, str, int, str]]:
@@ -101,3 +99,27 @@ def constraint_labels(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, s
         for i, c in enumerate(cols):
             out.setdefault(c, []).append("PK" if ctype == "PRIMARY KEY" else f"FK → {ref_table}.{ref_cols[i]}")
     return {c: ", ".join(v) for c, v in out.items()}
+
+
+def audited_query(settings: Settings, command: str, audience: str, *, statement: str | None = None,
+                  rows: int | None = None, outcome: str = "ok", **fields: Any) -> None:
+    """One audit entry for a read of a published file (``statement`` masked, never stored as typed)."""
+    extra = {"statement": audit.mask_statement(statement), "statement_sha256": audit.statement_digest(statement)} \
+        if statement is not None else {}
+    audit.record(settings, "query", command=command, audience=audience, build_id=current_build_id(settings),
+                 rows=rows, outcome=outcome, **extra, **fields)
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, limit: int | None) -> QueryResult:
+    rel = con.sql(sql)
+    if rel is None:
+        return QueryResult([], [], 0)
+    columns = list(rel.columns)
+    if limit is None:
+        rows = rel.fetchall()
+        return QueryResult(columns, rows, len(rows))
+    rows = rel.limit(limit).fetchall()
+    if len(rows) < limit:
+        return QueryResult(columns, rows, len(rows))
+    total = rel.aggregate("count(*)").fetchall()[0][0]
+    return QueryResult(columns, rows, total)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 
-from foundation import reference
+from foundation import audit, reference
 from foundation.lake import read_json
 from foundation.logs import get_logger
 from foundation.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings, get_settings
@@ -130,6 +130,9 @@ def build_candidates(settings: Settings | None = None, full: bool = False, force
                            agency_events=refreshed.agency_events,
                            built_at=dt.datetime.now(dt.timezone.utc).isoformat(),
                            tables={a: b.tables for a, b in result.audiences.items()})
+        audit.record(settings, "build", build_id=result.build_id, skipped=result.skipped, lake_state=fingerprint,
+                     partitions_changed=len(refreshed.changed), partitions_removed=len(refreshed.removed),
+                     audiences=sorted(audiences))
         result.seconds = time.monotonic() - started
         return result
 
@@ -160,12 +163,21 @@ def gate_build(settings: Settings, build_id: str) -> tuple[dict, str, str]:
         if missing:  # a set is published whole or not at all
             reason = f"incomplete build: {', '.join(missing)} missing"
             gate_dict = {"success": False, "outcomes": [], "message": reason}
-            return gate_dict, reason, str(reject_build(settings, build_id, gate_dict))
+            rejected = str(reject_build(settings, build_id, gate_dict))
+            audit.record(settings, "gate", build_id=build_id, success=False, failed_suites=[reason],
+                         rejected_to=rejected)
+            return gate_dict, reason, rejected
         gate = run_gate(settings, files)
+        outcomes = gate.to_dict().get("outcomes", [])
+        failed = sorted(f"{o['audience']}/{o['suite']}" for o in outcomes if o.get("blocking") and o.get("failed"))
         if not gate.success:
-            return gate.to_dict(), gate.message(), str(reject_build(settings, build_id, gate.to_dict()))
+            rejected = str(reject_build(settings, build_id, gate.to_dict()))
+            audit.record(settings, "gate", build_id=build_id, success=False, failed_suites=failed,
+                         rejected_to=rejected)
+            return gate.to_dict(), gate.message(), rejected
         write_history_into(list(files.values()), settings)
-        record_audit(d, gate.to_dict())
+        manifest = record_audit(d, gate.to_dict())
+        audit.record(settings, "gate", build_id=build_id, success=True, digests=manifest.get("digests"))
         return gate.to_dict(), gate.message(), ""
 
 

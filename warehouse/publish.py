@@ -35,6 +35,7 @@ from typing import Any, Iterator
 
 from filelock import FileLock, Timeout
 
+from foundation import audit
 from foundation.lake import file_checksum, read_json, write_json
 from foundation.logs import get_logger
 from foundation.settings import AUDIENCES, Settings
@@ -250,6 +251,8 @@ def publish_build(settings: Settings, build_id: str, *, rollback: bool = False) 
             if not path.is_symlink():
                 _link(path, f"current/{a}.duckdb")
         write_manifest(d, state="published", published_at=dt.datetime.now(dt.timezone.utc).isoformat())
+        audit.record(settings, "rollback" if rollback else "publish", build_id=build_id, previous=current,
+                     audiences=sorted(files), digests=m.get("digests"), lake_state=m.get("fingerprint"))
         write_json(settings.warehouse / ".build" / "published.json", {
             "build_id": build_id, "fingerprint": m.get("fingerprint"), "audiences": sorted(files),
             "agency_events": m.get("agency_events", {}), "digests": m.get("digests"),
@@ -257,6 +260,18 @@ def publish_build(settings: Settings, build_id: str, *, rollback: bool = False) 
         _prune(settings, build_id)
         log.info("published build %s (%s)", build_id, ", ".join(sorted(files)))
     return [published_path(settings, a) for a in files]
+
+
+def kept_builds(settings: Settings) -> list[dict[str, Any]]:
+    """The published builds kept (the current one and up to ``KEEP_PUBLISHED`` before it), newest first."""
+    root = builds_root(settings)
+    out = []
+    for d in sorted(root.iterdir(), reverse=True) if root.is_dir() else []:
+        m = read_manifest(d)
+        if d.is_dir() and m.get("state") == "published":
+            out.append({"build_id": d.name, "published_at": m.get("published_at"), "fingerprint": m.get("fingerprint"),
+                        "audiences": sorted(m.get("digests") or {})})
+    return out
 
 
 def _prune(settings: Settings, current: str) -> None:

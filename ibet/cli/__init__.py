@@ -2,7 +2,8 @@
 
 Commands are grouped by who uses them: a home (init, config, keygen, generate, contracts),
 loading (ingest, ingest-inbox), the warehouse (build, check, sql, tables, describe, shell,
-docs), evaluators (indicators, report), and Airflow (airflow demo|ui|env).
+docs), evaluators (indicators, report), accountability (publish --rollback, doctor, audit,
+purge), and Airflow (airflow demo|ui|env).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from ibet.cli import airflow_cmds, home_cmds, ingest_cmds, report_cmds, warehouse_cmds
+from ibet.cli import admin_cmds, airflow_cmds, home_cmds, ingest_cmds, report_cmds, warehouse_cmds
 from ibet.cli.common import CONTEXT, EXIT_HELP, err, state
 
 # No pretty tracebacks: they print local variables, and a local variable can hold a record's value.
@@ -62,6 +63,8 @@ app.command("ingest-inbox")(ingest_cmds.ingest_inbox)
 app.command()(home_cmds.contracts)
 for command in (warehouse_cmds.build, warehouse_cmds.check, warehouse_cmds.sql, warehouse_cmds.tables,
                 warehouse_cmds.describe, warehouse_cmds.shell, warehouse_cmds.docs, report_cmds.indicators):
+    app.command()(command)
+for command in (admin_cmds.publish, admin_cmds.doctor, admin_cmds.audit, admin_cmds.purge):
     app.command()(command)
 app.add_typer(report_cmds.report_app, name="report")
 app.add_typer(airflow_cmds.airflow_app, name="airflow")

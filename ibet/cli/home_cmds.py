@@ -58,18 +58,54 @@ def config() -> None:
     console.print(t)
 
 
-def keygen(force: Annotated[bool, typer.Option(help="Replace an existing key (every pseudonym changes).")]
-           = False) -> None:
-    """Create the pseudonymization key file under IBET_HOME/keys (mode 0600)."""
-    from foundation.keys import create_key
+def keygen(
+    force: Annotated[bool, typer.Option(help="Replace an existing key (every pseudonym changes).")] = False,
+    rotate: Annotated[bool, typer.Option("--rotate", help="Retire the key (kept sealed, 0400), make a new one, "
+                                                          "re-key what the inbox still holds, and say what could "
+                                                          "not be re-keyed.")] = False,
+) -> None:
+    """Create the pseudonymization key file under IBET_HOME/keys (mode 0600), or rotate it."""
+    from foundation.keys import KeyRotationError, create_key, rotate_key
 
     settings = home().ensure()
+    if rotate:
+        try:
+            old_id, new_id, sealed = rotate_key(settings)
+        except KeyRotationError as exc:
+            fail(str(exc), Exit.NO_KEY)
+        say(f"key {old_id} retired (sealed in {sealed}, mode 0400); new key {new_id}")
+        _rekey(settings, old_id)
+        return
     try:
         path = create_key(settings, force=force)
     except FileExistsError as exc:
         err.print(f"[yellow]{exc}[/yellow]")
         raise typer.Exit(int(Exit.FAILED)) from None
     say(f"key written to {path} (mode 0600)")
+
+
+def _rekey(settings, old_id: str) -> None:  # noqa: ANN001
+    """Re-ingest every raw file the inbox still holds under the new key; list the partitions left behind."""
+    from foundation.keys import load_key
+    from foundation.registry import sources
+    from ibet.ingest import ingest_file
+    from ibet.retention import expired_partitions
+
+    key = load_key(settings)
+    todo = sorted((s.match(f.name), s.agency, f) for s in sources()
+                  for f in (settings.inbox / s.agency).glob(s.file_glob) if s.match(f.name) is not None)
+    done = [ingest_file(agency, f, settings=settings, key=key) for _, agency, f in todo]
+    say(f"re-keyed {sum(r.ok for r in done):,} of {len(done):,} inbox files under the new key")
+    import datetime as dt
+
+    left = expired_partitions(settings, dt.datetime.now(dt.timezone.utc), key_id=old_id)
+    if left:
+        say(f"[yellow]{len(left):,} lake partitions are still under key {old_id} (their raw files are past "
+            f"retention): the warehouse cannot build with two keys. Remove them with "
+            f"`ibet purge --key-id {old_id}` (the retired key stays sealed for linking), then `ibet build "
+            f"--full`.[/yellow]")
+    else:
+        say("every lake partition is under the new key: run `ibet build --full`")
 
 
 def generate(

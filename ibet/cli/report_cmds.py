@@ -51,6 +51,10 @@ def indicators(
     check_region(region)
     columns, rows = _run(indicator_table, settings, fiscal_year, audience=audience, region=region, first=first,
                          last=last, grain=grain, only=only)
+    from warehouse.access import audited_query
+
+    audited_query(settings, "indicators", audience, rows=len(rows), fiscal_year=fiscal_year, first=first, last=last,
+                  grain=grain, region=region, indicators=only, format=fmt, output=str(output) if output else None)
     span = fiscal_year or f"{first}..{last}"
     title = f"indicators {span} by {grain} (region {region}, {audience} file)"
     if fmt == "xlsx":
@@ -77,7 +81,12 @@ def report_dpr(
 
     if fmt == "xlsx" and output is None:
         fail("--format xlsx needs --output FILE.xlsx", Exit.USAGE)
-    text = _run(render_dpr, home(), fiscal_year, fmt=fmt, audience=audience, output=output)
+    from warehouse.access import audited_query
+
+    settings = home()
+    text = _run(render_dpr, settings, fiscal_year, fmt=fmt, audience=audience, output=output)
+    audited_query(settings, "report dpr", audience, fiscal_year=fiscal_year, format=fmt,
+                  output=str(output) if output else None)
     if fmt == "xlsx":
         say(f"report written to {output}")
     elif output is not None:
@@ -106,4 +115,8 @@ def report_review(
     settings = home()
     target = output or settings.home / "reports" / f"review_{fiscal_year}.{fmt}"
     path = _run(write_review, settings, fiscal_year, target, fmt=fmt, audience=audience, years=years)
+    from warehouse.access import audited_query
+
+    audited_query(settings, "report review", audience, fiscal_year=fiscal_year, years=years, format=fmt,
+                  output=str(path))
     say(f"review report written to {path}")

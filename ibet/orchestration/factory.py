@@ -188,3 +188,39 @@ def make_marts_dag() -> DAG:
 
         publish(quality_gate(build(plan())))
     return dag
+
+
+PURGE_DAG_ID = "ibet_purge"
+
+
+def make_purge_dag() -> DAG:
+    """Apply the retention policy once a day (``ibet purge``): raw files, quarantine, rejected builds, old
+    lake partitions (then a rebuild). Paused at creation like every DAG here: unpausing it is the decision
+    to let the warehouse forget on schedule."""
+    with DAG(
+        dag_id=PURGE_DAG_ID,
+        description="Retention: delete what is past retention, audit it, rebuild when lake partitions went",
+        schedule=CronDataIntervalTimetable("30 3 * * *", timezone="UTC"),
+        start_date=_utc(get_options().dags_start),
+        catchup=False,
+        max_active_runs=1,
+        default_args=_default_args(DEFAULT_ARGS["owner"], None),
+        owner_links=_owner_links(DEFAULT_ARGS["owner"], get_options()),
+        tags=["ibet", "retention", "security"],
+        doc_md=(
+            "# IBET purge\n\nOnce a day (03:30 UTC), applies the home's retention options (`ibet config`: "
+            "`IBET_RETENTION_INBOX_DAYS`, `_QUARANTINE_DAYS`, `_REJECTED_DAYS`, `_LAKE_DAYS`): raw partner files "
+            "some days after their successful ingest, quarantine, rejected builds, and lake partitions older than "
+            "the program's retention. Every deletion goes to the audit trail (`ibet audit --action purge`). When "
+            "lake partitions go, the warehouse is rebuilt, gated and published without them in the same task, so "
+            "no published file keeps what the lake forgot.\n"),
+    ) as dag:
+
+        @task(doc_md="Delete what is past retention, audit it, rebuild when lake partitions went.")
+        def purge() -> dict:
+            from ibet.orchestration.tasks import purge_expired
+
+            return purge_expired()
+
+        purge()
+    return dag

@@ -165,3 +165,15 @@ def publish_warehouse(gate: dict[str, Any], settings: Settings | None = None) ->
             return {"published": [], "reason": str(exc)}
         raise
     return {"published": [str(p) for p in paths], "build_id": gate["build_id"]}
+
+
+def purge_expired(settings: Settings | None = None) -> dict[str, Any]:
+    """The purge DAG's task: what went (paths relative to the home), and whether the rebuild published."""
+    from ibet.retention import purge
+
+    settings = settings or get_settings()
+    result = purge(settings)
+    if result.build_error:
+        raise RuntimeError(f"purged {len(result.lake_partitions)} lake partitions but the rebuild failed "
+                           f"({result.build_error.split(':')[0]}): run `ibet build --full`")
+    return {"deleted": len(result.deleted), "lake_partitions": result.lake_partitions, "rebuilt": result.rebuilt}
