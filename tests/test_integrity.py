@@ -50,6 +50,12 @@ def test_a_key_file_others_can_read_or_a_weak_key_is_refused(home, monkeypatch):
     monkeypatch.setenv("IBET_PSEUDONYM_KEY", "11" * 40)
     with pytest.raises(MissingKeyError, match="not a random key"):
         load_key(home)
+    # an error about a key never shows the key: short, not hex, or weak, its message names only where it is
+    for bad in ("11" * 40, "c0ffee" * 3, "zz" + secrets.token_hex(31)):
+        monkeypatch.setenv("IBET_PSEUDONYM_KEY", bad)
+        with pytest.raises(MissingKeyError) as caught:
+            load_key(home)
+        assert bad not in str(caught.value) and bad[:12] not in str(caught.value)
 
 
 def test_pseudonyms_of_two_keys_never_mix_in_a_build(home, monkeypatch):
