@@ -60,7 +60,7 @@ sql: setup  ## the DuckDB shell on a published file, read-only (AUDIENCE=ibet|ca
 	$(IBET) shell --audience $(AUDIENCE)
 
 bench: setup
-	$(PY) -m ibet.benchmarks.ingest --rows 1000000
+	$(PY) -m ibet.benchmarks.ingest --rows 500000
 
 clean:
 	rm -rf var .pytest_cache
