@@ -190,21 +190,48 @@ def run_cosmic_ray(repo: Path, name: str, timeout: float) -> Outcome:
                    capture_output=True)
     out = Outcome(name)
     con = sqlite3.connect(session)
-    rows = con.execute("SELECT r.test_outcome, m.operator_name, m.start_pos_row, m.occurrence FROM work_results r "
+    rows = con.execute("SELECT r.test_outcome, m.operator_name, m.start_pos_row, m.occurrence, m.start_pos_col "
+                       "FROM work_results r "
                        "JOIN mutation_specs m USING (job_id)").fetchall()
     con.close()
     baseline = _probe(repo, name)
-    for outcome, operator, line, occurrence in rows:
+    annotations = annotation_spans((repo / module).read_text())
+    for outcome, operator, line, occurrence, col in rows:
         out.total += 1
         label = f"{module}:{line} {operator.split('/')[-1]} (occurrence {occurrence})"
         if outcome in ("killed", "TestOutcome.KILLED", "INCOMPETENT") or "KILLED" in str(outcome).upper():
             out.killed += 1
+        elif any(span[0] <= (line, col) < span[1] for span in annotations):
+            out.equivalent.append(label + ": inside a type annotation (never evaluated: PEP 563)")
         elif baseline is not None and _probe(repo, name, (module, operator, occurrence)) == baseline:
             out.equivalent.append(label)
         else:
             out.survivors.append(label)
     out.seconds = time.monotonic() - started
     return out
+
+
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) of every annotation, when the module has ``from __future__ import annotations``: such
+    annotations are strings never evaluated, so a mutant inside one changes nothing (equivalent)."""
+    import ast
+
+    tree = ast.parse(source)
+    if not any(isinstance(n, ast.ImportFrom) and n.module == "__future__" and any(a.name == "annotations"
+                                                                                  for a in n.names)
+               for n in tree.body):
+        return []
+    spans = []
+    for node in ast.walk(tree):
+        found = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
+            found.append(node.returns)
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            found.append(node.annotation)
+        if isinstance(node, ast.AnnAssign):
+            found.append(node.annotation)
+        spans += [((a.lineno, a.col_offset), (a.end_lineno, a.end_col_offset)) for a in found]
+    return spans
 
 
 def _probe(repo: Path, name: str, mutant: tuple[str, str, int] | None = None) -> str | None:
