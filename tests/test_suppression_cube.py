@@ -66,8 +66,9 @@ def synthetic_mart(seed: int, agencies=("cbp", "ice", "rcmp"), regions=("PAC", "
                                          "region_code": reg, "indicator": ind, "detail": det,
                                          "value": None if small else v, "unit": "share" if share else "count",
                                          "basis_count": None if small else b, "suppressed": small,
-                                         "period_start": p_start, "period_end": p_end, "_true": v})
-    return pl.DataFrame(rows, schema_overrides={"value": pl.Float64, "basis_count": pl.Int64, "_true": pl.Float64})
+                                         "period_start": p_start, "period_end": p_end, "_true": v, "_basis": b})
+    return pl.DataFrame(rows, schema_overrides={"value": pl.Float64, "basis_count": pl.Int64, "_true": pl.Float64,
+                                                "_basis": pl.Int64})
 
 
 def _attacks(mart: pl.DataFrame) -> list:
@@ -80,8 +81,8 @@ def _attacks(mart: pl.DataFrame) -> list:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_no_withheld_cell_of_a_synthetic_cube_can_be_worked_out(seed):
     primary = synthetic_mart(seed)
-    assert primary["suppressed"].sum() > 10 and _attacks(primary.drop("_true"))  # the attacks bite first
-    protected = suppression.protect(primary.drop("_true"))
+    assert primary["suppressed"].sum() > 10 and _attacks(primary.drop("_true", "_basis"))  # the attacks bite first
+    protected = suppression.protect(primary.drop("_true", "_basis"))
     assert _attacks(protected) == []
     # what stays published is exactly what came in; every primary cell stays withheld, with no value or basis
     both = protected.with_columns(primary["_true"], primary["suppressed"].alias("was"))
@@ -129,7 +130,7 @@ def test_not_additive_indicators_are_not_cube_lines():
 
 
 def test_apply_rewrites_the_table_and_records_the_method():
-    mart = synthetic_mart(4).drop("_true")
+    mart = synthetic_mart(4).drop("_true", "_basis")
     con = duckdb.connect()
     con.register("m", mart.to_arrow())
     con.execute("CREATE TABLE mart_indicators AS SELECT * FROM m")
@@ -155,3 +156,25 @@ def _one_year(rows: list[tuple]) -> pl.DataFrame:
         "basis_count": None if hidden else v, "suppressed": hidden, "period_start": dt.date(2026, 4, 1),
         "period_end": dt.date(2027, 3, 31)} for ind, ag, reg, v, hidden in rows],
         schema_overrides={"value": pl.Float64, "basis_count": pl.Int64})
+
+
+def test_a_region_code_that_sorts_before_all_is_a_member_not_a_total():
+    """Regions are editable reference data: a code like ABE (before "ALL" in sort order) is a member of the
+    region line, so its small cell still gets a complement."""
+    mart = synthetic_mart(5, regions=("ABE", "PAC")).drop("_true", "_basis")
+    assert mart.filter(pl.col("region_code") == "ABE")["suppressed"].any()
+    protected = suppression.protect(mart)
+    assert _attacks(protected) == []
+
+
+def test_only_a_share_or_ratio_goes_with_its_count():
+    """A withheld count withholds the share built on it (interception rate from gotaways) in the same cell,
+    and nothing else: another indicator of that cell stays published."""
+    rows = [("gotaways", "cbp", "CHA", 2, True), ("gotaways", "ALL", "CHA", 2, True),
+            ("seizures", "cbp", "CHA", 40, False), ("seizures", "ALL", "CHA", 40, False),
+            ("events_reported", "cbp", "CHA", 60, False), ("events_reported", "ALL", "CHA", 60, False)]
+    mart = _one_year(rows).vstack(_one_year([("interception_rate", "cbp", "CHA", 0, False)]).with_columns(
+        pl.lit(0.9).alias("value"), pl.lit(20, pl.Int64).alias("basis_count"), pl.lit("share").alias("unit")))
+    protected = suppression.protect(mart)
+    hidden = set(protected.filter(pl.col("suppressed")).select("indicator", "agency_code").iter_rows())
+    assert hidden == {("gotaways", "cbp"), ("gotaways", "ALL"), ("interception_rate", "cbp")}
