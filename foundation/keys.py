@@ -74,19 +74,9 @@ def load_key(settings: Settings) -> bytes:
 
 def _write_key_file(path: Path, mode: int) -> None:
     """A new random key at ``path``, atomically (a private temporary file renamed into place)."""
-    import tempfile
+    from foundation.lake import atomic_write
 
-    fd, tmp = tempfile.mkstemp(prefix=".key.", dir=path.parent)  # created 0600
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(MIN_KEY_BYTES) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: Path(tmp).write_text(secrets.token_hex(MIN_KEY_BYTES) + "\n"), mode)
 
 
 def create_key(settings: Settings, *, force: bool = False) -> Path:

@@ -80,9 +80,9 @@ def make_dirs(path: Path) -> Path:
     return path
 
 
-def atomic_write(path: Path, write: Any) -> None:
+def atomic_write(path: Path, write: Any, mode: int = FILE_MODE) -> None:
     """Call ``write(tmp)`` on a private temporary file beside ``path``, then move it into place with
-    the need-to-know mode: a reader sees the old file or the new one, never half of one."""
+    the need-to-know ``mode``: a reader sees the old file or the new one, never half of one."""
     make_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # created 0600
     os.close(fd)
@@ -90,7 +90,7 @@ def atomic_write(path: Path, write: Any) -> None:
         write(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, FILE_MODE)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -110,3 +110,15 @@ def by_rate_times_basis(mart: pl.DataFrame, threshold: int) -> list[tuple]:
         if r["indicator"] in REVEALS and (REVEALS[r["indicator"]], *key) in withheld:
             found.append((r["indicator"], *key))
     return found
+
+
+def one_year_mart(rows: list[tuple]) -> pl.DataFrame:
+    """A one-year mart in the published shape: rows of (indicator, agency, region, value, withheld)."""
+    import datetime as dt
+
+    return pl.DataFrame([{
+        "calendar": "CAN", "fiscal_year": "2026-27", "period": "year", "agency_code": ag, "region_code": reg,
+        "indicator": ind, "detail": "", "value": None if hidden else float(v), "unit": "count",
+        "basis_count": None if hidden else v, "suppressed": hidden, "period_start": dt.date(2026, 4, 1),
+        "period_end": dt.date(2027, 3, 31)} for ind, ag, reg, v, hidden in rows],
+        schema_overrides={"value": pl.Float64, "basis_count": pl.Int64})

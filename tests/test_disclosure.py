@@ -1,8 +1,6 @@
 """No withheld cell of the evaluator file can be worked out from what it publishes."""
 from __future__ import annotations
 
-import datetime as dt
-
 import duckdb
 import polars as pl
 import pytest
@@ -11,16 +9,6 @@ from foundation.settings import SUPPRESSION_THRESHOLD
 from tests import disclosure
 from warehouse import suppression
 from warehouse.build import published_path
-
-
-def _mart(rows: list[tuple]) -> pl.DataFrame:
-    """A one-year mart in the published shape: (indicator, agency, region, value, suppressed)."""
-    return pl.DataFrame([{
-        "calendar": "CAN", "fiscal_year": "2026-27", "period": "year", "agency_code": ag, "region_code": reg,
-        "indicator": ind, "detail": "", "value": None if hidden else float(v), "unit": "count",
-        "basis_count": None if hidden else v, "suppressed": hidden, "period_start": dt.date(2026, 4, 1),
-        "period_end": dt.date(2027, 3, 31)} for ind, ag, reg, v, hidden in rows],
-        schema_overrides={"value": pl.Float64, "basis_count": pl.Int64})
 
 
 def _attack(mart: pl.DataFrame) -> set:
@@ -35,7 +23,7 @@ def test_the_reported_leak_is_found_on_primary_suppression_and_closed_by_complem
             ("events_reported", "uscg", "UNK", 1, True),
             ("events_reported", "ALL", "ALL", 201, False), ("events_reported", "ice", "ALL", 200, False),
             ("events_reported", "uscg", "ALL", 1, True)]
-    primary = _mart(rows)
+    primary = disclosure.one_year_mart(rows)
     assert ("events_reported", "", "CAN:2026-27", "uscg", "UNK") in _attack(primary)  # the attack bites
     protected = suppression.protect(primary)
     assert _attack(protected) == set()
@@ -50,7 +38,7 @@ def test_two_small_cells_of_a_two_way_table_are_found_and_closed():
     rows += [("events_reported", "ALL", "R1", 12, False), ("events_reported", "ALL", "R2", 23, False),
              ("events_reported", "a", "ALL", 13, False), ("events_reported", "b", "ALL", 22, False),
              ("events_reported", "ALL", "ALL", 35, False)]
-    primary = _mart(rows)
+    primary = disclosure.one_year_mart(rows)
     found = _attack(primary)
     assert ("events_reported", "", "CAN:2026-27", "a", "R2") in found  # a R2 = a ALL - a R1
     assert _attack(suppression.protect(primary)) == set()
@@ -58,7 +46,7 @@ def test_two_small_cells_of_a_two_way_table_are_found_and_closed():
 
 def test_rate_times_basis_gives_back_a_withheld_count():
     rows = [("gotaways", "cbp", "CHA", 2, True), ("gotaways", "ALL", "CHA", 2, True)]
-    mart = _mart(rows).vstack(_mart([("interception_rate", "cbp", "CHA", 0, False)]).with_columns(
+    mart = disclosure.one_year_mart(rows).vstack(disclosure.one_year_mart([("interception_rate", "cbp", "CHA", 0, False)]).with_columns(
         pl.lit(0.9).alias("value"), pl.lit(20, pl.Int64).alias("basis_count"), pl.lit("share").alias("unit")))
     found = disclosure.by_rate_times_basis(mart, SUPPRESSION_THRESHOLD)
     assert found and found[0][0] == "interception_rate"  # 0.9 x 20 = 18 caught, 2 gotaways: the attack bites

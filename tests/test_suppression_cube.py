@@ -103,7 +103,7 @@ def test_the_cheapest_complement_is_withheld():
     """One small member among three: the next smallest member goes with it, not the total or a larger one."""
     rows = [("events_reported", "ALL", "GLA", 100, False), ("events_reported", "cbp", "GLA", 3, True),
             ("events_reported", "ice", "GLA", 40, False), ("events_reported", "rcmp", "GLA", 57, False)]
-    mart = _one_year(rows)
+    mart = disclosure.one_year_mart(rows)
     protected = suppression.protect(mart)
     withheld = set(protected.filter(pl.col("suppressed"))["agency_code"])
     assert withheld == {"cbp", "ice"}
@@ -112,7 +112,7 @@ def test_the_cheapest_complement_is_withheld():
 
 def test_a_share_is_withheld_with_the_count_it_would_reveal():
     rows = [("gotaways", "cbp", "PAC", 2, True), ("gotaways", "ALL", "PAC", 2, True)]
-    mart = _one_year(rows).vstack(_one_year([("interception_rate", "cbp", "PAC", 0, False)]).with_columns(
+    mart = disclosure.one_year_mart(rows).vstack(disclosure.one_year_mart([("interception_rate", "cbp", "PAC", 0, False)]).with_columns(
         pl.lit(0.9).alias("value"), pl.lit(20, pl.Int64).alias("basis_count"), pl.lit("share").alias("unit")))
     protected = suppression.protect(mart)
     rate = protected.filter(pl.col("indicator") == "interception_rate").row(0, named=True)
@@ -125,7 +125,7 @@ def test_not_additive_indicators_are_not_cube_lines():
     rows = [("median_sharing_latency_hours", "ALL", "PAC", 30, False),
             ("median_sharing_latency_hours", "cbp", "PAC", 2, True),
             ("median_sharing_latency_hours", "ice", "PAC", 28, False)]
-    protected = suppression.protect(_one_year(rows))
+    protected = suppression.protect(disclosure.one_year_mart(rows))
     assert protected["suppressed"].to_list() == [False, True, False]
 
 
@@ -148,33 +148,3 @@ def test_apply_rewrites_the_table_and_records_the_method():
                                 "WHERE table_name = 'meta_suppression'").fetchall())
     assert all(comments[c] for c in ("method", "threshold", "cells", "primary_suppressed", "secondary_suppressed"))
 
-
-def _one_year(rows: list[tuple]) -> pl.DataFrame:
-    return pl.DataFrame([{
-        "calendar": "CAN", "fiscal_year": "2026-27", "period": "year", "agency_code": ag, "region_code": reg,
-        "indicator": ind, "detail": "", "value": None if hidden else float(v), "unit": "count",
-        "basis_count": None if hidden else v, "suppressed": hidden, "period_start": dt.date(2026, 4, 1),
-        "period_end": dt.date(2027, 3, 31)} for ind, ag, reg, v, hidden in rows],
-        schema_overrides={"value": pl.Float64, "basis_count": pl.Int64})
-
-
-def test_a_region_code_that_sorts_before_all_is_a_member_not_a_total():
-    """Regions are editable reference data: a code like ABE (before "ALL" in sort order) is a member of the
-    region line, so its small cell still gets a complement."""
-    mart = synthetic_mart(5, regions=("ABE", "PAC")).drop("_true", "_basis")
-    assert mart.filter(pl.col("region_code") == "ABE")["suppressed"].any()
-    protected = suppression.protect(mart)
-    assert _attacks(protected) == []
-
-
-def test_only_a_share_or_ratio_goes_with_its_count():
-    """A withheld count withholds the share built on it (interception rate from gotaways) in the same cell,
-    and nothing else: another indicator of that cell stays published."""
-    rows = [("gotaways", "cbp", "CHA", 2, True), ("gotaways", "ALL", "CHA", 2, True),
-            ("seizures", "cbp", "CHA", 40, False), ("seizures", "ALL", "CHA", 40, False),
-            ("events_reported", "cbp", "CHA", 60, False), ("events_reported", "ALL", "CHA", 60, False)]
-    mart = _one_year(rows).vstack(_one_year([("interception_rate", "cbp", "CHA", 0, False)]).with_columns(
-        pl.lit(0.9).alias("value"), pl.lit(20, pl.Int64).alias("basis_count"), pl.lit("share").alias("unit")))
-    protected = suppression.protect(mart)
-    hidden = set(protected.filter(pl.col("suppressed")).select("indicator", "agency_code").iter_rows())
-    assert hidden == {("gotaways", "cbp"), ("gotaways", "ALL"), ("interception_rate", "cbp")}
