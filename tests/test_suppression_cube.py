@@ -148,3 +148,54 @@ def test_apply_rewrites_the_table_and_records_the_method():
                                 "WHERE table_name = 'meta_suppression'").fetchall())
     assert all(comments[c] for c in ("method", "threshold", "cells", "primary_suppressed", "secondary_suppressed"))
 
+
+
+def test_a_pattern_no_attack_breaks_is_left_as_it_is():
+    """A 2x2 table with margins whose withheld cells (a cell, its row total, its column total and the grand
+    total) cannot be worked out (the attacker finds nothing): protection withholds nothing more."""
+    inner = {("a", "R1"): 10, ("a", "R2"): 20, ("b", "R1"): 30, ("b", "R2"): 40}
+    cells = dict(inner)
+    for ag in ("a", "b"):
+        cells[(ag, "ALL")] = sum(v for (x, _), v in inner.items() if x == ag)
+    for reg in ("R1", "R2"):
+        cells[("ALL", reg)] = sum(v for (_, y), v in inner.items() if y == reg)
+    cells[("ALL", "ALL")] = sum(inner.values())
+    withheld = {("a", "R1"), ("a", "ALL"), ("ALL", "R1"), ("ALL", "ALL")}
+    mart = disclosure.one_year_mart([("events_reported", ag, reg, v, (ag, reg) in withheld)
+                                     for (ag, reg), v in cells.items()])
+    assert _attacks(mart) == []
+    protected = suppression.protect(mart)
+    assert protected["suppressed"].to_list() == mart["suppressed"].to_list()
+
+
+def test_on_a_tie_the_member_is_withheld_not_the_total():
+    """The complement is the smallest published cell; between a member and a total of the same size the
+    member goes (a total is read more, and tells more)."""
+    rows = [("events_reported", "ALL", "GLA", 6, False), ("events_reported", "cbp", "GLA", 0, True),
+            ("events_reported", "ice", "GLA", 6, False)]
+    protected = suppression.protect(disclosure.one_year_mart(rows))
+    assert protected["suppressed"].to_list() == [False, True, True]
+    assert _attacks(protected) == []
+
+
+def test_a_region_code_that_sorts_before_all_is_a_member_not_a_total():
+    """Regions are editable reference data: a code like ABE (before "ALL" in sort order) is a member of the
+    region line, so its small cell still gets a complement."""
+    mart = synthetic_mart(5, regions=("ABE", "PAC")).drop("_true", "_basis")
+    assert mart.filter(pl.col("region_code") == "ABE")["suppressed"].any()
+    protected = suppression.protect(mart)
+    assert _attacks(protected) == []
+
+
+def test_only_a_share_or_ratio_goes_with_its_count():
+    """A withheld count withholds the share built on it (interception rate from gotaways) in the same cell,
+    and nothing else: another indicator of that cell stays published."""
+    rows = [("gotaways", "cbp", "CHA", 2, True), ("gotaways", "ALL", "CHA", 2, True),
+            ("seizures", "cbp", "CHA", 40, False), ("seizures", "ALL", "CHA", 40, False),
+            ("events_reported", "cbp", "CHA", 60, False), ("events_reported", "ALL", "CHA", 60, False)]
+    mart = disclosure.one_year_mart(rows).vstack(disclosure.one_year_mart(
+        [("interception_rate", "cbp", "CHA", 0, False)]).with_columns(
+        pl.lit(0.9).alias("value"), pl.lit(20, pl.Int64).alias("basis_count"), pl.lit("share").alias("unit")))
+    protected = suppression.protect(mart)
+    hidden = set(protected.filter(pl.col("suppressed")).select("indicator", "agency_code").iter_rows())
+    assert hidden == {("gotaways", "cbp"), ("gotaways", "ALL"), ("interception_rate", "cbp")}
