@@ -38,6 +38,9 @@ def test_a_build_directory_starts_private_and_marked_as_building(home):
     assert stat.S_IMODE((d / publish.MANIFEST).stat().st_mode) == 0o640
     later, _ = publish.start_build(home)
     assert later > bid  # build ids sort by time
+    import re
+
+    assert re.fullmatch(r"\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{4}", bid), bid  # UTC time to the microsecond, 4 hex
 
 
 def test_the_audit_records_every_file_digest_and_size(home):
@@ -113,6 +116,14 @@ def test_older_sets_are_kept_for_readers_and_rollback_then_pruned(home):
     kept = sorted(d.name for d in publish.builds_root(home).iterdir())
     assert kept == ids[-(publish.KEEP_PUBLISHED + 1):]  # the current set and the three before it
     assert publish.KEEP_PUBLISHED == 3
+    waiting, _ = _build(home)  # audited, not published: pruning is for published sets only
+    newest, _ = _build(home)
+    publish.publish_build(home, newest)
+    left = sorted(d.name for d in publish.builds_root(home).iterdir())
+    assert left == sorted(ids[-3:] + [waiting, newest])
+    listed = publish.kept_builds(home)
+    assert [b["build_id"] for b in listed] == [newest, *reversed(ids[-3:])]  # published ones, newest first
+    assert all(b["audiences"] == sorted(AUDIENCES) and b["fingerprint"] == "fp-" + b["build_id"] for b in listed)
 
 
 def test_the_published_set_is_checked_against_its_audit(home):
@@ -143,8 +154,13 @@ def test_latest_unpublished_is_the_newest_built_or_audited_build(home):
 
 
 def test_what_a_crash_or_an_abandoned_build_left_is_removed_and_the_rest_kept(home):
-    published, _ = _build(home)
+    day = 24 * 3600  # an unpublished build is abandoned after a day (written out, not read from the module)
+    older_abandoned, do = _build(home)  # built before the published one, never published
+    published, dp = _build(home)
     publish.publish_build(home, published)
+    long_ago = time.time() - 3 * day
+    os.utime(do, (long_ago, long_ago))
+    os.utime(dp, (long_ago, long_ago))  # the published set is never removed, however old
     fresh, _ = _build(home)  # audited, recent: kept
     crashed, dc = _build(home, audit=False)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
@@ -152,21 +168,24 @@ def test_what_a_crash_or_an_abandoned_build_left_is_removed_and_the_rest_kept(ho
     running, dr = _build(home, audit=False)
     publish.write_manifest(dr, state="building", pid=os.getpid(), host=socket.gethostname())
     remote, dx = _build(home, audit=False)
-    publish.write_manifest(dx, state="building", pid=1, host="another-host")
+    # another host's build, whose pid means nothing here (dead on this host): not ours to judge
+    publish.write_manifest(dx, state="building", pid=int(dead.stdout), host="another-host")
+    remote2, dy = _build(home, audit=False)  # host names sort either side of this one's
+    publish.write_manifest(dy, state="building", pid=int(dead.stdout), host="zzzz-other-host")
     abandoned, da = _build(home)
-    past = time.time() - publish.STALE_AFTER_S - 60
+    past = time.time() - day - 3600
     os.utime(da, (past, past))
     recent_enough, dk = _build(home)
-    almost = time.time() - publish.STALE_AFTER_S + 600
+    almost = time.time() - day + 3600
     os.utime(dk, (almost, almost))
     work = home.warehouse / ".build" / "x.evaluator.work.duckdb"
     work.write_bytes(b"w")
     old_layout = home.warehouse / "ibet.duckdb.new"
     old_layout.write_bytes(b"n")
     removed = publish.clean_stale(home)
-    assert set(removed) == {crashed, abandoned, work.name, old_layout.name}
+    assert set(removed) == {older_abandoned, crashed, abandoned, work.name, old_layout.name}
     left = {d.name for d in publish.builds_root(home).iterdir()}
-    assert left == {published, fresh, running, remote, recent_enough}
+    assert left == {published, fresh, running, remote, remote2, recent_enough}
 
 
 def test_a_blocked_build_is_moved_aside_with_the_gate_result(home):
@@ -192,3 +211,15 @@ def test_a_second_builder_waits_then_gets_a_clear_error(home):
     with publish.build_lock(home, timeout=20):
         with publish.build_lock(home, timeout=1):  # re-entrant within a process
             pass
+
+
+def test_the_published_set_lists_its_files_once_resolved(home):
+    assert publish.published_set(home) == {}
+    bid, d = _build(home)
+    publish.write_manifest(d, tables={"ibet": {"fact_events": 7}})
+    publish.record_audit(d, {"success": True})
+    publish.publish_build(home, bid)
+    got = publish.published_set(home)
+    assert sorted(got) == sorted(AUDIENCES)
+    assert got["ibet"].candidate == d / "ibet.duckdb" and got["ibet"].tables == {"fact_events": 7}
+    assert got["can"].published == home.warehouse / "can.duckdb" and got["can"].tables == {}
