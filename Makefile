@@ -37,6 +37,7 @@ demo: setup
 	  -i seizure_value_cad -i subjects_linked -i interception_rate -i median_sharing_latency_hours
 	$(IBET) -q report review --fiscal-year $(DEMO_FY)
 	$(IBET) -q report review --fiscal-year $(DEMO_FY) --format xlsx
+	$(IBET) doctor
 	@echo "lake: $(IBET_HOME)/lake   quarantine: $(IBET_HOME)/quarantine   logs: $(IBET_HOME)/logs"
 	@echo "warehouse (one file per audience): $(IBET_HOME)/warehouse/{ibet,can,usa,evaluator}.duckdb"
 	@echo "data dictionary: $(IBET_HOME)/docs/index.html   quality report: $(IBET_HOME)/quality/index.html"
@@ -45,6 +46,7 @@ demo: setup
 	@echo "analysts:   make sql                 (DuckDB shell on ibet.duckdb, read-only)   |   $(IBET) tables"
 	@echo "            $(IBET) sql \"SELECT * FROM mart_cross_agency_links\""
 	@echo "evaluators: $(IBET) indicators --fiscal-year FY2027 [-g quarter]   |   $(IBET) report dpr --fiscal-year 2006-07"
+	@echo "operators:  $(IBET) audit [--verify]    |   $(IBET) publish --list   |   $(IBET) purge --dry-run"
 
 test: setup
 	$(PY) -m pytest -q

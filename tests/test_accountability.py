@@ -273,3 +273,21 @@ def test_key_rotation_retires_the_key_sealed_rekeys_the_inbox_and_never_shows_th
     with_env = subprocess.run([sys.executable, "-m", "ibet.cli", "keygen", "--rotate"], capture_output=True, text=True,
                               env={**os.environ, "IBET_HOME": str(home_copy.home), "IBET_PSEUDONYM_KEY": os.urandom(32).hex()})
     assert with_env.returncode == 3 and "rotate it in the secret store" in with_env.stderr
+
+
+def test_synthetic_partner_files_are_written_need_to_know_whatever_the_umask(tmp_path):
+    """They stand for raw personal data: `ibet generate` under a loose umask still writes 0750/0640."""
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IBET_")}
+    env.update(IBET_HOME=str(home), COLUMNS="200")
+    subprocess.run([sys.executable, "-m", "ibet.cli", "init", str(home)], env=env, check=True, capture_output=True,
+                   preexec_fn=lambda: os.umask(0o022))
+    done = subprocess.run([sys.executable, "-m", "ibet.cli", "generate", "--out", str(home / "inbox"), "--days", "1",
+                           "--rows-per-day", "20"], env=env, capture_output=True, text=True,
+                          preexec_fn=lambda: os.umask(0o022))
+    assert done.returncode == 0, done.stderr
+    written = [p for p in (home / "inbox").rglob("*")]
+    assert len(written) > 6
+    assert all(stat.S_IMODE(p.stat().st_mode) == (0o750 if p.is_dir() else 0o640) for p in written)
+    doctor = json.loads(_ibet("doctor", "--format", "json", env_home=home).stdout)
+    assert next(f for f in doctor if f["check"] == "modes")["status"] == "ok"

@@ -33,9 +33,21 @@ def canadian_fiscal_year(day: dt.date) -> str:
 
 def generate(out: Path, start: dt.date, days: int, rows_per_day: int, seed: int, dirty_rate: float,
              agencies_: list[str] | None = None, progress: Callable[[str], None] | None = None) -> dict:
-    """Write the extracts and return the ground truth (also written to ``out/_ground_truth.json``)."""
+    """Write the extracts and return the ground truth (also written to ``out/_ground_truth.json``).
+
+    The files stand for raw partner data (names, birth dates): they are written need-to-know, folders
+    0750 and files 0640 whatever the umask, like everything under a home (``ibet doctor`` checks it)."""
     if not 0 <= dirty_rate <= 0.5:
         raise ValueError("dirty rate must be between 0 and 0.5")
+    previous = os.umask(0o027)
+    try:
+        return _generate(Path(out), start, days, rows_per_day, seed, dirty_rate, agencies_, progress)
+    finally:
+        os.umask(previous)
+
+
+def _generate(out: Path, start: dt.date, days: int, rows_per_day: int, seed: int, dirty_rate: float,
+              agencies_: list[str] | None, progress: Callable[[str], None] | None) -> dict:
     out = Path(out)
     codes = agencies_ or list(WRITERS)
     pool = person_pool(np.random.default_rng([seed, 0]), max(60, rows_per_day * days // 3))
