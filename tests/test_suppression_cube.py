@@ -27,13 +27,18 @@ def _quarter_end(start: dt.date) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
-def synthetic_mart(seed: int, agencies=("cbp", "ice", "rcmp"), regions=("PAC", "GLA", "ATL")) -> pl.DataFrame:
-    """A mart in the published shape after primary suppression, with every total consistent."""
+def synthetic_mart(seed: int, agencies=("cbp", "ice", "rcmp"), regions=("PAC", "GLA", "ATL"),
+                   only: dict[str, tuple[str, ...]] | None = None) -> pl.DataFrame:
+    """A mart in the published shape after primary suppression, with every total consistent. ``only``: the
+    agencies that report in a region (a region line of one member: its total is that member)."""
     rng = random.Random(seed)
+    only = only or {}
     base: dict[tuple, tuple[int, int]] = {}  # (indicator, detail, quarter, agency, region) -> (value, basis)
     for q in sorted(set(CAN_QUARTERS) | set(US_QUARTERS)):
         for ag in agencies:
             for reg in regions:
+                if reg in only and ag not in only[reg]:
+                    continue
                 base[("events_reported", "", q, ag, reg)] = (rng.choice([0, 1, 2, 3, 4, 6, 9, 15, 40]), 0)
                 for det in ("DRUGS", "TOBACCO"):
                     base[("seizures", det, q, ag, reg)] = (rng.choice([0, 2, 3, 7, 12, 30]), 0)
@@ -56,6 +61,8 @@ def synthetic_mart(seed: int, agencies=("cbp", "ice", "rcmp"), regions=("PAC", "
                 for det in details:
                     for ag in (*agencies, "ALL"):
                         for reg in (*regions, "ALL"):
+                            if reg in only and ag not in (*only[reg], "ALL"):
+                                continue
                             value, basis = total(ind, det, qs, ag, reg)
                             share = ind == "interception_rate"
                             v = value / basis if share and basis else (None if share else float(value))
@@ -170,12 +177,27 @@ def test_a_pattern_no_attack_breaks_is_left_as_it_is():
 
 def test_on_a_tie_the_member_is_withheld_not_the_total():
     """The complement is the smallest published cell; between a member and a total of the same size the
-    member goes (a total is read more, and tells more)."""
-    rows = [("events_reported", "ALL", "GLA", 6, False), ("events_reported", "cbp", "GLA", 0, True),
-            ("events_reported", "ice", "GLA", 6, False)]
-    protected = suppression.protect(disclosure.one_year_mart(rows))
-    assert protected["suppressed"].to_list() == [False, True, True]
-    assert _attacks(protected) == []
+    member goes (a total is read more, and tells more), wherever the total sits in the table."""
+    total = ("events_reported", "ALL", "GLA", 6, False)
+    members = [("events_reported", "cbp", "GLA", 0, True), ("events_reported", "ice", "GLA", 6, False)]
+    for rows in ([total, *members], [*members, total]):
+        protected = suppression.protect(disclosure.one_year_mart(rows))
+        withheld = set(protected.filter(pl.col("suppressed"))["agency_code"])
+        assert withheld == {"cbp", "ice"}, rows
+        assert _attacks(protected) == []
+
+
+def test_a_region_reported_by_one_agency_withholds_its_total_with_it():
+    """In a region only RCMP reports, the region's total is RCMP's figure: when RCMP's cell there is
+    withheld (to protect a small cell elsewhere in its row), the total must go too."""
+    for seed in (6, 7):
+        mart = synthetic_mart(seed, regions=("PAC", "GLA", "NIA"), only={"NIA": ("rcmp",)}).drop("_true", "_basis")
+        protected = suppression.protect(mart)
+        assert _attacks(protected) == []
+        nia = protected.filter(pl.col("region_code") == "NIA")
+        both = nia.group_by("indicator", "detail", "calendar", "fiscal_year", "period").agg(
+            pl.col("suppressed").n_unique().alias("n"))
+        assert both["n"].max() == 1  # RCMP's cell and the region total: withheld together or not at all
 
 
 def test_a_region_code_that_sorts_before_all_is_a_member_not_a_total():
@@ -192,10 +214,14 @@ def test_only_a_share_or_ratio_goes_with_its_count():
     and nothing else: another indicator of that cell stays published."""
     rows = [("gotaways", "cbp", "CHA", 2, True), ("gotaways", "ALL", "CHA", 2, True),
             ("seizures", "cbp", "CHA", 40, False), ("seizures", "ALL", "CHA", 40, False),
-            ("events_reported", "cbp", "CHA", 60, False), ("events_reported", "ALL", "CHA", 60, False)]
-    mart = disclosure.one_year_mart(rows).vstack(disclosure.one_year_mart(
-        [("interception_rate", "cbp", "CHA", 0, False)]).with_columns(
-        pl.lit(0.9).alias("value"), pl.lit(20, pl.Int64).alias("basis_count"), pl.lit("share").alias("unit")))
+            ("events_reported", "cbp", "CHA", 60, False), ("events_reported", "ALL", "CHA", 60, False),
+            # another cell: gotaways published, a small seizure count withheld: the rate stays published
+            ("gotaways", "cbp", "SWB", 10, False), ("gotaways", "ALL", "SWB", 10, False),
+            ("seizures", "cbp", "SWB", 3, True), ("seizures", "ALL", "SWB", 3, True)]
+    rates = [("interception_rate", "cbp", reg, 0, False) for reg in ("CHA", "SWB")]
+    mart = disclosure.one_year_mart(rows).vstack(disclosure.one_year_mart(rates).with_columns(
+        pl.lit(0.8).alias("value"), pl.lit(50, pl.Int64).alias("basis_count"), pl.lit("share").alias("unit")))
     protected = suppression.protect(mart)
-    hidden = set(protected.filter(pl.col("suppressed")).select("indicator", "agency_code").iter_rows())
-    assert hidden == {("gotaways", "cbp"), ("gotaways", "ALL"), ("interception_rate", "cbp")}
+    hidden = set(protected.filter(pl.col("suppressed")).select("indicator", "agency_code", "region_code").iter_rows())
+    assert hidden == {("gotaways", "cbp", "CHA"), ("gotaways", "ALL", "CHA"), ("interception_rate", "cbp", "CHA"),
+                      ("seizures", "cbp", "SWB"), ("seizures", "ALL", "SWB")}
