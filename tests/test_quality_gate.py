@@ -29,6 +29,9 @@ DEFECTS = {
     "narrative in an operational column": ("ibet", "UPDATE fact_events SET reporting_unit = 'Patrol observed a person "
                                                    "near Blaine at night' WHERE event_uid = (SELECT min(event_uid) "
                                                    "FROM fact_events)", "ibet/values"),
+    "negative seizure": ("ibet", "UPDATE fact_seizures SET quantity_kg = -1 WHERE event_uid = "
+                                 "(SELECT min(event_uid) FROM fact_seizures WHERE quantity_kg IS NOT NULL)",
+                         "quantity_kg_negative"),
     "count of 3 in evaluator": ("evaluator", "UPDATE mart_indicators SET value = 3, basis_count = 3, suppressed = "
                                              "FALSE WHERE indicator = 'events_reported' AND agency_code = 'ALL' AND "
                                              "region_code = 'ALL'", "evaluator/suppression"),
@@ -97,6 +100,26 @@ def test_injected_defect_blocks_publication(gated, defect):
     assert report["success"] is False
     assert latest_unpublished(s) is None, "no candidate is left to be published by mistake"
     assert not (s.warehouse / "builds" / result.build_id).exists()
+
+
+def test_row_level_rules_are_counted_in_duckdb_and_ge_reads_one_row(published):
+    """Events, seizures, pseudonyms and suppression: DuckDB counts each rule over the whole table; the frame
+    Great Expectations reads is one row of counts however big the warehouse (bounded memory)."""
+    import datetime as dt
+
+    from warehouse.quality.frames import _frames, forbidden_columns
+
+    s = published["settings"]
+    for audience in ("ibet", "evaluator"):
+        frames = _frames(published_path(s, audience), audience, dt.date.today(), forbidden_columns())
+        row_level = {"events", "seizures", "pseudonyms"} if audience == "ibet" else {"pseudonyms", "suppression"}
+        assert row_level <= set(frames)
+        for suite in row_level:
+            frame, expectations, blocking = frames[suite]
+            assert len(frame) == 1 and blocking and len(expectations) == len(frame.columns)
+            assert (frame.iloc[0] == 0).all(), (audience, suite, frame.to_dict())  # a clean build breaks none
+    events = _frames(published_path(s, "ibet"), "ibet", dt.date.today(), forbidden_columns())["events"][0]
+    assert {"event_uid_duplicated", "region_code_not_a_region", "coordinates_not_flagged"} <= set(events.columns)
 
 
 def test_data_docs_never_show_identifiers(gated):

@@ -59,10 +59,10 @@ def _frames(path: Path, audience: str, today: dt.date, identifying: list[str]) -
             "SELECT NULL::VARCHAR AS caveat WHERE FALSE"
         out["caveats"] = (con.execute(caveat_sql).df(), suites.caveat_suite(caveats), True)
         with_keys = cols[cols.column_name.isin([*PSEUDONYM_COLUMNS, "pseudonym"])]
-        pseudo_sql = " UNION ALL ".join(
-            f'SELECT DISTINCT "{c}" AS pseudonym_value FROM {t} WHERE "{c}" IS NOT NULL'
-            for t, c in with_keys.itertuples(index=False)) or "SELECT NULL::VARCHAR AS pseudonym_value WHERE FALSE"
-        out["pseudonyms"] = (con.execute(pseudo_sql).df(), suites.pseudonym_suite(), True)
+        pseudo = {f"{t}__{c}": f"(SELECT count(*) FROM \"{t}\" WHERE \"{c}\" IS NOT NULL AND NOT "
+                               f"regexp_full_match(\"{c}\", '[0-9a-f]{{64}}'))"
+                  for t, c in with_keys.itertuples(index=False)}
+        out["pseudonyms"] = _rule_counts(con, pseudo or {"no_pseudonym_column": "(SELECT 0)"}, "pseudonyms")
         text = con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal AND data_type = "
                            "'VARCHAR' AND (table_name LIKE 'fact_%' OR table_name LIKE 'mart_%')").fetchall()
         scanned = [(t, c) for t, c in text if c not in DESCRIPTIVE_COLUMNS and c not in PSEUDONYM_COLUMNS
@@ -73,24 +73,29 @@ def _frames(path: Path, audience: str, today: dt.date, identifying: list[str]) -
         out["values"] = (con.execute(value_sql, {"p": PERSONAL_TEXT}).df(), suites.values_suite(), True)
         if "fact_events" in tables:
             regions = [r for (r,) in con.execute("SELECT region_code FROM dim_region").fetchall()]
-            out["events"] = (con.execute(
-                "SELECT event_uid, agency_code, region_code, category, caveat, "
-                "CAST(occurred_at AS VARCHAR) AS occurred_at, date_diff('day', DATE '1970-01-01', event_date) "
-                "AS event_date, latitude, longitude, CASE WHEN latitude IS NULL OR longitude IS NULL THEN 'none' "
-                "WHEN in_ibet_area THEN 'inside' WHEN NOT in_ibet_area THEN 'outside, flagged' END AS area_flag, "
-                "persons_count, arrests FROM fact_events").df(),
-                suites.events_suite(regions, list(CATEGORIES), caveats, today), True)
-            out["seizures"] = (con.execute("SELECT event_uid, quantity_kg, quantity_units, value_cad, caveat "
-                                           "FROM fact_seizures").df(), suites.seizures_suite(caveats), True)
+            out["events"] = _rule_counts(con, suites.event_rules(regions, list(CATEGORIES), caveats, today),
+                                         "fact_events")
+            out["seizures"] = _rule_counts(con, suites.seizure_rules(caveats), "fact_seizures")
         # every model's declarations (keys, references, not null, accepted values: sql/<layer>/*.yml)
         out["integrity"] = (con.execute(constraints.checks_sql(tables)).df(), suites.integrity_suite(), True)
         if audience == "evaluator":
-            out["suppression"] = (con.execute(
-                "SELECT CASE WHEN unit = 'count' THEN value END AS value, basis_count FROM mart_indicators").df(),
-                suites.evaluator_suite(SUPPRESSION_THRESHOLD), True)
+            out["suppression"] = _rule_counts(con, suites.suppression_rules(SUPPRESSION_THRESHOLD), "mart_indicators")
         return out
     finally:
         con.close()
+
+
+def _rule_counts(con: duckdb.DuckDBPyConnection, rules: dict[str, str], table: str) -> tuple[Any, list, bool]:
+    """One row: for each rule, how many rows of ``table`` break it (a filter, or a ``(SELECT ...)`` count).
+
+    The counting is DuckDB's, over the whole table; Great Expectations judges one small row (every rule
+    must count 0), so the gate's memory does not grow with the warehouse."""
+    parts = [f'{sql} AS "{name}"' if sql.lstrip().upper().startswith("(SELECT") else
+             f'count(*) FILTER (WHERE {sql}) AS "{name}"' for name, sql in rules.items()]
+    source = f'FROM "{table}"' if table in {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()")
+                                                 .fetchall()} else ""
+    frame = con.execute(f"SELECT {', '.join(parts)} {source}").df()
+    return frame, suites.rule_suite(list(rules)), True
 
 
 def _consistency_frame(files: dict[str, Path]) -> Any:
