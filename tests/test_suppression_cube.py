@@ -56,6 +56,14 @@ def synthetic_mart(seed: int, agencies=("cbp", "ice", "rcmp"), regions=("PAC", "
         periods = [("year", start, end, quarters)] + [(f"Q{n}", q, _quarter_end(q), [q]) for n, q in
                                                       enumerate(quarters, 1)]
         for period, p_start, p_end, qs in periods:
+            # a median is not a sum of its members: never a cube line (listed first, so a cube built wrongly
+            # from it would lose the lines of everything after)
+            for ag in (*agencies, "ALL"):
+                for reg in (*regions, "ALL"):
+                    rows.append({"calendar": cal, "fiscal_year": fy, "period": period, "agency_code": ag,
+                                 "region_code": reg, "indicator": "median_sharing_latency_hours", "detail": "",
+                                 "value": 20.0 + rng.random(), "unit": "hours", "basis_count": 50, "suppressed": False,
+                                 "period_start": p_start, "period_end": p_end, "_true": None, "_basis": 50})
             for ind, details in (("events_reported", [""]), ("seizures", ["DRUGS", "TOBACCO", "ALL"]),
                                  ("gotaways", [""]), ("interception_rate", [""])):
                 for det in details:
@@ -206,6 +214,35 @@ def test_a_region_code_that_sorts_before_all_is_a_member_not_a_total():
     mart = synthetic_mart(5, regions=("ABE", "PAC")).drop("_true", "_basis")
     assert mart.filter(pl.col("region_code") == "ABE")["suppressed"].any()
     protected = suppression.protect(mart)
+    assert _attacks(protected) == []
+    agencies = synthetic_mart(8, agencies=("ABC", "cbp"), regions=("PAC", "GLA")).drop("_true", "_basis")
+    assert _attacks(suppression.protect(agencies)) == []  # an agency code before "ALL" too
+
+
+def test_a_cell_the_totals_determine_gets_its_cheapest_neighbour_withheld():
+    """Every line holds two withheld cells or none, yet one cell is fixed: the bridge between two withheld
+    rectangles (a1-a2 x R1-R2 and a3-a4 x R3-R4) through a2-R3 sits on no cycle, so the row and column
+    totals give it back. The linear audit finds it and withholds its smallest published neighbour (a1-R3,
+    which closes a cycle); nothing else."""
+    agencies, regions = ("a1", "a2", "a3", "a4"), ("R1", "R2", "R3", "R4", "R5")
+    inner = {(a, r): 40 + 3 * i + j for i, a in enumerate(agencies) for j, r in enumerate(regions)}
+    inner[("a1", "R3")] = 9  # the cheapest neighbour of the bridge
+    withheld = {("a1", "R1"), ("a1", "R2"), ("a2", "R1"), ("a2", "R2"), ("a3", "R3"), ("a3", "R4"), ("a4", "R3"),
+                ("a4", "R4"), ("a2", "R3")}
+    cells = dict(inner)
+    for a in agencies:
+        cells[(a, "ALL")] = sum(v for (x, _), v in inner.items() if x == a)
+    for r in regions:
+        cells[("ALL", r)] = sum(v for (_, y), v in inner.items() if y == r)
+    cells[("ALL", "ALL")] = sum(inner.values())
+    mart = disclosure.one_year_mart([("events_reported", a, r, v, (a, r) in withheld) for (a, r), v in cells.items()])
+    table = disclosure.cells(mart)
+    found = disclosure.by_linear_equations(table, disclosure.margins(mart, table))
+    assert found == [("events_reported", "", "CAN:2026-27", "a2", "R3")]  # the bridge, and only it
+    assert disclosure.by_subtraction(table, disclosure.margins(mart, table)) == []  # no line gives it alone
+    protected = suppression.protect(mart)
+    added = set(protected.filter(pl.col("suppressed")).select("agency_code", "region_code").iter_rows()) - withheld
+    assert added == {("a1", "R3")}
     assert _attacks(protected) == []
 
 
