@@ -96,6 +96,8 @@ def test_an_older_build_never_replaces_a_newer_one_except_by_rollback(home):
     assert publish.published_path(home, "ibet").read_bytes() == b"oldibet"
     publish.publish_build(home, new)  # a published build may be published again
     assert publish.current_build_id(home) == new
+    publish.publish_build(home, new)  # the current one too: nothing changes
+    assert publish.current_build_id(home) == new
 
 
 def test_published_files_are_need_to_know(home):
@@ -139,6 +141,24 @@ def test_the_published_set_is_checked_against_its_audit(home):
     (d / "can.duckdb").write_bytes(b"longer than before")
     with pytest.raises(PublishedIntegrityError):
         publish.verify_published(home, full=False)
+    (d / "can.duckdb").write_bytes(b"short")
+    with pytest.raises(PublishedIntegrityError):
+        publish.verify_published(home, full=False)
+    # an altered file is caught whether its digest sorts before or after the audited one
+    import hashlib
+
+    audited = publish.read_manifest(d)["digests"]["can"]
+    sides = set()
+    for n in range(64):
+        data = b"goo" + bytes([n]) + b"can"
+        side = hashlib.sha256(data).hexdigest() < audited
+        if side in sides:
+            continue
+        sides.add(side)
+        (d / "can.duckdb").write_bytes(data)
+        with pytest.raises(PublishedIntegrityError):
+            publish.verify_published(home)
+    assert sides == {True, False}
 
 
 def test_latest_unpublished_is_the_newest_built_or_audited_build(home):
@@ -161,28 +181,41 @@ def test_what_a_crash_or_an_abandoned_build_left_is_removed_and_the_rest_kept(ho
     long_ago = time.time() - 3 * day
     os.utime(do, (long_ago, long_ago))
     os.utime(dp, (long_ago, long_ago))  # the published set is never removed, however old
-    fresh, _ = _build(home)  # audited, recent: kept
-    crashed, dc = _build(home, audit=False)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    fresh, df = _build(home)  # audited, recent, by a process that has ended since (the usual case): kept
+    publish.write_manifest(df, pid=int(dead.stdout), host=socket.gethostname())
+    crashed, dc = _build(home, audit=False)
     publish.write_manifest(dc, state="building", pid=int(dead.stdout), host=socket.gethostname())
+    # a build in progress in another process, which a stray signal would stop (SIGHUP at its default)
+    builder = subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal(signal.SIGHUP, "
+                                "signal.SIG_DFL); print('up', flush=True); time.sleep(60)"], stdout=subprocess.PIPE,
+                               text=True)
+    assert builder.stdout.readline().strip() == "up"
     running, dr = _build(home, audit=False)
-    publish.write_manifest(dr, state="building", pid=os.getpid(), host=socket.gethostname())
+    publish.write_manifest(dr, state="building", pid=builder.pid, host=socket.gethostname())
     remote, dx = _build(home, audit=False)
     # another host's build, whose pid means nothing here (dead on this host): not ours to judge
     publish.write_manifest(dx, state="building", pid=int(dead.stdout), host="another-host")
     remote2, dy = _build(home, audit=False)  # host names sort either side of this one's
     publish.write_manifest(dy, state="building", pid=int(dead.stdout), host="zzzz-other-host")
     abandoned, da = _build(home)
-    past = time.time() - day - 3600
+    past = time.time() - day - 10
     os.utime(da, (past, past))
     recent_enough, dk = _build(home)
-    almost = time.time() - day + 3600
+    almost = time.time() - day + 10
     os.utime(dk, (almost, almost))
+    publish.write_manifest(dp, state=None)  # the published set, its manifest damaged: still never removed
+    os.utime(dp, (long_ago, long_ago))
     work = home.warehouse / ".build" / "x.evaluator.work.duckdb"
     work.write_bytes(b"w")
     old_layout = home.warehouse / "ibet.duckdb.new"
     old_layout.write_bytes(b"n")
-    removed = publish.clean_stale(home)
+    try:
+        removed = publish.clean_stale(home)
+        assert builder.poll() is None  # looking at a live builder does not signal it
+    finally:
+        builder.kill()
+        builder.wait()
     assert set(removed) == {older_abandoned, crashed, abandoned, work.name, old_layout.name}
     left = {d.name for d in publish.builds_root(home).iterdir()}
     assert left == {published, fresh, running, remote, remote2, recent_enough}
@@ -223,3 +256,37 @@ def test_the_published_set_lists_its_files_once_resolved(home):
     assert sorted(got) == sorted(AUDIENCES)
     assert got["ibet"].candidate == d / "ibet.duckdb" and got["ibet"].tables == {"fact_events": 7}
     assert got["can"].published == home.warehouse / "can.duckdb" and got["can"].tables == {}
+    assert got["can"].seconds == 0.0  # a published file carries no build time of its own
+
+
+def test_after_a_rollback_the_newer_sets_count_among_those_kept(home):
+    """Rolled back to the second of five sets: the sets kept besides it are the three newest others; the
+    oldest goes (newer sets are not exempt from pruning because they sort after the current one)."""
+    ids = []
+    for n in range(5):
+        bid, _ = _build(home, f"s{n}".encode())
+        publish.publish_build(home, bid)
+        ids.append(bid)
+    assert sorted(d.name for d in publish.builds_root(home).iterdir()) == ids[1:]
+    publish.publish_build(home, ids[1], rollback=True)
+    assert sorted(d.name for d in publish.builds_root(home).iterdir()) == ids[1:]  # 3 others kept
+    extra, _ = _build(home, b"x")  # unpublished: not counted
+    assert len(publish.kept_builds(home)) == 4
+
+
+def test_folders_and_the_lock_are_need_to_know_even_under_a_loose_umask(tmp_path, monkeypatch):
+    from foundation.settings import init_home
+
+    monkeypatch.setenv("IBET_HOME", str(tmp_path / "home"))
+    settings = init_home()
+    previous = os.umask(0)
+    try:
+        bid, d = publish.start_build(settings)
+        with publish.build_lock(settings, timeout=5):
+            pass
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(publish.builds_root(settings).stat().st_mode) == 0o750
+    assert stat.S_IMODE(d.stat().st_mode) == 0o750
+    assert stat.S_IMODE((settings.warehouse / ".build").stat().st_mode) == 0o750
+    assert stat.S_IMODE((settings.warehouse / ".build" / "build.lock").stat().st_mode) == 0o640
