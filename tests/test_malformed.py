@@ -126,8 +126,9 @@ def _ingested_events(settings, agency: str) -> set[str]:
 
 def test_malformed_json_lines_in_the_middle_are_quarantined_and_every_other_line_loads(good):
     """Three lines broken in the middle of a CBSA day (cut JSON, a bare number, bytes that are not UTF-8,
-    one holding a planted name): each is a quarantined record with its line number and reason and no
-    content; every other event loads exactly as it does from the intact file."""
+    one holding a planted name), and one valid line with an unknown action: each is a quarantined record
+    with its line number and reason and no content, in file order; every other event loads exactly as it
+    does from the intact file."""
     f = good.inbox / "cbsa" / "cbsa_enforcement_2026-11-03.jsonl"
     intact = f.read_bytes()
     lines = intact.split(b"\n")
@@ -141,16 +142,24 @@ def test_malformed_json_lines_in_the_middle_are_quarantined_and_every_other_line
     for n, text in broken.items():
         lost.add(json.loads(lines[n - 1])["event_ref"])
         lines[n - 1] = text
+    invalid = json.loads(lines[7])  # line 8: valid JSON, but an action the contract does not know
+    invalid["action"] = "BOGUS"
+    lines[7] = json.dumps(invalid).encode()
+    lost.add(invalid["event_ref"])
     f.write_bytes(b"\n".join(lines))
     result = ingest_file("cbsa", f, settings=good)
     assert result.ok, result.reason
     events = result.levels["events"]
     assert events["read"] == len(lines) - 1  # every line counted as a record read
-    assert events["quarantined"] == 3 and events["loaded"] == events["read"] - 3
+    assert events["quarantined"] == 4 and events["loaded"] == events["read"] - 4
     assert _ingested_events(good, "cbsa") == expected - lost  # the same events as before, less the 3 broken
     import polars as pl
 
     q = pl.read_parquet(next((good.quarantine / "cbsa").glob("extract_date=*/*.parquet")))
+    levels = q["level"].to_list()
+    assert levels == sorted(levels, key=["events", "persons", "goods"].index)  # level by level, in file order
+    events_q = q.filter(pl.col("level") == "events")["record"].to_list()
+    assert events_q == [5, 8, 12, 20]  # the unparsed lines among the invalid record, in file order
     top = q.filter(pl.col("checks") == "malformed_record")
     assert top.sort("record").select("record", "reason").rows() == [
         (5, "line is not valid JSON"), (12, "line is not a JSON object"), (20, "line is not UTF-8 text")]
