@@ -24,7 +24,7 @@ from tests.airflow_cluster import AIRFLOW, AirflowCluster, postgres_available
 from warehouse.build import published_path
 
 DAY = dt.date(2026, 11, 2)
-DEADLINE_S = 270  # every wait shares this budget; teardown follows
+DEADLINE_S = 900  # a safety budget every wait shares (never a speed target: the benchmark measures speed)
 
 
 @pytest.fixture()
@@ -131,7 +131,7 @@ def test_scheduler_end_to_end_on_postgres(postgres, tmp_path):
         before = {p: p.read_bytes() for p in sorted(settings.lake.rglob("agency=rcmp/**/*.parquet"))}
         done = subprocess.run([AIRFLOW, "backfill", "create", "--dag-id", "ibet_ingest_rcmp", "--from-date",
                                DAY.isoformat(), "--to-date", DAY.isoformat(), "--reprocess-behavior", "completed"],
-                              env=af.env, capture_output=True, text=True, timeout=120)
+                              env=af.env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]
 
         def backfilled():
