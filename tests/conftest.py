@@ -79,32 +79,44 @@ def flat(text: str) -> str:
     return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
 
 
-def _find_chromium() -> str | None:
+def debian_tool(names: tuple[str, ...], package: str) -> str | None:
+    """The first of ``names`` on PATH, installing Debian's ``package`` first when it is missing (as root)."""
     import shutil
     import subprocess
 
-    for name in ("chromium", "chromium-browser", "google-chrome"):
+    for name in names:
         if shutil.which(name):
             return shutil.which(name)
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         return None
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=600)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], env=env,
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", package], env=env,
                    capture_output=True, timeout=900)
-    return shutil.which("chromium")
+    return next((shutil.which(n) for n in names if shutil.which(n)), None)
+
+
+def _required_tool(names: tuple[str, ...], package: str, purpose: str) -> str:
+    tool = debian_tool(names, package)
+    if tool is None:
+        why = f"{names[0]} is not installed and could not be installed from Debian's packages ({package})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true requires {purpose}: {why}")
+        pytest.skip(why)
+    return tool
 
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """Headless Chromium from Debian's packages (installed on first use); under CI=true it must be there."""
-    browser = _find_chromium()
-    if browser is None:
-        why = "Chromium is not installed and could not be installed from Debian's packages (apt-get)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true requires a browser for the rendering tests: {why}")
-        pytest.skip(why)
-    return browser
+    return _required_tool(("chromium", "chromium-browser", "google-chrome"), "chromium",
+                          "a browser for the rendering tests")
+
+
+@pytest.fixture(scope="session")
+def docker_compose() -> str:
+    """docker-compose from Debian's packages (it renders and checks a Compose file with no Docker engine)."""
+    return _required_tool(("docker-compose",), "docker-compose", "docker-compose to validate docker-compose.yml")
 
 
 def render(browser: str, page: Path, out_dir: Path, name: str, *, dump_dom: bool = False,

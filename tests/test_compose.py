@@ -114,3 +114,35 @@ def test_production_secrets_have_no_silent_defaults_and_logins_are_fab():
     assert {"AIRFLOW_UID", "POSTGRES_PASSWORD", "AIRFLOW_JWT_SECRET", "AIRFLOW_ADMIN_PASSWORD"} <= needed
     assert all(f"{v}=" in example for v in needed), needed - {v for v in needed if f"{v}=" in example}
     assert "AIRFLOW_UID" in text.split("x-airflow-common")[0]
+
+
+def test_docker_compose_itself_renders_the_file_and_refuses_a_missing_secret(docker_compose, tmp_path):
+    """Debian's docker-compose parses, interpolates and validates the file as Docker would (no engine
+    needed for `config`): with .env.example filled in it renders; without the database password it stops
+    and says which value is missing."""
+    import os
+    import subprocess
+
+    work = tmp_path / "deploy"
+    work.mkdir()
+    (work / "docker-compose.yml").write_text((ROOT / "docker-compose.yml").read_text())
+    (work / "secrets").mkdir()
+    (work / "secrets" / "pseudonym.key").write_text("0" * 64 + "\n")
+    env_file = work / ".env"
+    filled = {"POSTGRES_PASSWORD": "pw", "AIRFLOW_JWT_SECRET": "jwt", "AIRFLOW_ADMIN_PASSWORD": "admin"}
+    lines = [ln if ln.split("=", 1)[0] not in filled else f"{ln.split('=', 1)[0]}={filled[ln.split('=', 1)[0]]}"
+             for ln in (ROOT / ".env.example").read_text().splitlines()]
+    env_file.write_text("\n".join(lines) + "\n")
+    clean = {k: v for k, v in os.environ.items() if k not in filled and not k.startswith(("IBET_", "AIRFLOW"))}
+    done = subprocess.run([docker_compose, "config"], cwd=work, env=clean, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rendered = yaml.safe_load(done.stdout)
+    assert {"airflow-worker", "airflow-scheduler", "postgres", "redis"} <= set(rendered["services"])
+    worker = rendered["services"]["airflow-worker"]
+    assert worker["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert "pw@postgres" in worker["environment"]["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert rendered["secrets"]["ibet_pseudonym_key"]["file"].endswith("secrets/pseudonym.key")
+    env_file.write_text("\n".join(ln for ln in lines if not ln.startswith("POSTGRES_PASSWORD=")) + "\n")
+    missing = subprocess.run([docker_compose, "config"], cwd=work, env=clean, capture_output=True, text=True,
+                             timeout=120)
+    assert missing.returncode != 0 and "set POSTGRES_PASSWORD in .env" in missing.stderr
