@@ -262,3 +262,24 @@ def test_only_a_share_or_ratio_goes_with_its_count():
     hidden = set(protected.filter(pl.col("suppressed")).select("indicator", "agency_code", "region_code").iter_rows())
     assert hidden == {("gotaways", "cbp", "CHA"), ("gotaways", "ALL", "CHA"), ("interception_rate", "cbp", "CHA"),
                       ("seizures", "cbp", "SWB"), ("seizures", "ALL", "SWB")}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_after_the_hypercube_rule_no_line_holds_a_single_withheld_cell(seed):
+    """The first stage on its own (the linear audit after it would mend a slip of it, and hide it): in every
+    line of the cube (a total and its members) no withheld cell stands alone, and cells are only added."""
+    mart = synthetic_mart(seed).drop("_true", "_basis")
+    cells = suppression._cells(mart)
+    unique = cells.group_by(suppression.KEYS, maintain_order=True).agg(pl.col("suppressed").any(),
+                                                                      pl.col("_size").max())
+    years = {f"{c}:{fy}": (str(s), str(e)) for c, fy, s, e in mart.filter(pl.col("period") == "year").select(
+        "calendar", "fiscal_year", "period_start", "period_end").unique().iter_rows()}
+    lines = suppression.lines_of(unique, years)
+    before = unique["suppressed"].to_numpy().copy()
+    assert any(sum(bool(before[c]) for c in line) == 1 for line in lines)  # the rule has work to do
+    cube = suppression.Cube(before.copy(), unique["_size"].to_numpy(), lines)
+    cube.hypercube()
+    counts = [sum(bool(cube.hidden[c]) for c in line) for line in lines]
+    assert all(n == 0 or n >= 2 for n in counts)
+    assert all(cube.hidden[before])  # nothing withheld is released
+    assert cube.hidden.sum() > before.sum()
