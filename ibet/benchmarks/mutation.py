@@ -36,7 +36,7 @@ PYTHON_TARGETS: dict[str, tuple[str, list[str]]] = {
                                     "tests/test_ingest_generated.py::test_linkage_one_pseudonym_per_person_across_agencies",
                                     "tests/test_ingest_generated.py::test_pseudonyms_are_64_hex"]),
     "validate": ("contracts/validate.py", ["tests/test_contracts.py", "tests/test_malformed.py",
-                                          "tests/test_ingest_generated.py"]),
+                                          "tests/test_hostile_values.py", "tests/test_ingest_generated.py"]),
     # the synthetic cubes (seconds); the attack on a whole published warehouse stays in make test
     "suppression": ("warehouse/suppression.py", ["tests/test_suppression_cube.py", "tests/test_disclosure.py",
                                                  "-k", "not published_evaluator_file"]),
