@@ -28,7 +28,7 @@ def _quarter_end(start: dt.date) -> dt.date:
 
 
 def synthetic_mart(seed: int, agencies=("cbp", "ice", "rcmp"), regions=("PAC", "GLA", "ATL"),
-                   only: dict[str, tuple[str, ...]] | None = None) -> pl.DataFrame:
+                   only: dict[str, tuple[str, ...]] | None = None, details=("DRUGS", "TOBACCO")) -> pl.DataFrame:
     """A mart in the published shape after primary suppression, with every total consistent. ``only``: the
     agencies that report in a region (a region line of one member: its total is that member)."""
     rng = random.Random(seed)
@@ -40,7 +40,7 @@ def synthetic_mart(seed: int, agencies=("cbp", "ice", "rcmp"), regions=("PAC", "
                 if reg in only and ag not in only[reg]:
                     continue
                 base[("events_reported", "", q, ag, reg)] = (rng.choice([0, 1, 2, 3, 4, 6, 9, 15, 40]), 0)
-                for det in ("DRUGS", "TOBACCO"):
+                for det in details:
                     base[("seizures", det, q, ag, reg)] = (rng.choice([0, 2, 3, 7, 12, 30]), 0)
                 tries = rng.choice([3, 8, 20, 50])
                 base[("gotaways", "", q, ag, reg)] = (rng.randint(0, tries), 0)
@@ -64,9 +64,9 @@ def synthetic_mart(seed: int, agencies=("cbp", "ice", "rcmp"), regions=("PAC", "
                                  "region_code": reg, "indicator": "median_sharing_latency_hours", "detail": "",
                                  "value": 20.0 + rng.random(), "unit": "hours", "basis_count": 50, "suppressed": False,
                                  "period_start": p_start, "period_end": p_end, "_true": None, "_basis": 50})
-            for ind, details in (("events_reported", [""]), ("seizures", ["DRUGS", "TOBACCO", "ALL"]),
+            for ind, dets in (("events_reported", [""]), ("seizures", [*details, "ALL"]),
                                  ("gotaways", [""]), ("interception_rate", [""])):
-                for det in details:
+                for det in dets:
                     for ag in (*agencies, "ALL"):
                         for reg in (*regions, "ALL"):
                             if reg in only and ag not in (*only[reg], "ALL"):
@@ -217,6 +217,10 @@ def test_a_region_code_that_sorts_before_all_is_a_member_not_a_total():
     assert _attacks(protected) == []
     agencies = synthetic_mart(8, agencies=("ABC", "cbp"), regions=("PAC", "GLA")).drop("_true", "_basis")
     assert _attacks(suppression.protect(agencies)) == []  # an agency code before "ALL" too
+    # and a detail: outreach programs are details, and AIRPORT_WATCH sorts before "ALL"
+    programs = synthetic_mart(9, details=("AIRPORT_WATCH", "BORDER_WATCH")).drop("_true", "_basis")
+    assert programs.filter(pl.col("detail") == "AIRPORT_WATCH")["suppressed"].any()
+    assert _attacks(suppression.protect(programs)) == []
 
 
 def test_a_cell_the_totals_determine_gets_its_cheapest_neighbour_withheld():
