@@ -248,6 +248,20 @@ def test_a_cell_the_totals_determine_gets_its_cheapest_neighbour_withheld():
     added = set(protected.filter(pl.col("suppressed")).select("agency_code", "region_code").iter_rows()) - withheld
     assert added == {("a1", "R3")}
     assert _attacks(protected) == []
+    # the cheapest neighbour on the bridge's row instead of its column: that one goes first, whichever line
+    # through the bridge is looked at first
+    inner[("a1", "R3")], inner[("a2", "R5")] = 50, 9
+    cells.update(inner)
+    for a in agencies:
+        cells[(a, "ALL")] = sum(v for (x, _), v in inner.items() if x == a)
+    for r in regions:
+        cells[("ALL", r)] = sum(v for (_, y), v in inner.items() if y == r)
+    cells[("ALL", "ALL")] = sum(inner.values())
+    mart = disclosure.one_year_mart([("events_reported", a, r, v, (a, r) in withheld) for (a, r), v in cells.items()])
+    protected = suppression.protect(mart)
+    added = set(protected.filter(pl.col("suppressed")).select("agency_code", "region_code").iter_rows()) - withheld
+    assert ("a2", "R5") in added and ("a1", "R3") not in added
+    assert _attacks(protected) == []
 
 
 def test_only_a_share_or_ratio_goes_with_its_count():
@@ -258,14 +272,16 @@ def test_only_a_share_or_ratio_goes_with_its_count():
             ("events_reported", "cbp", "CHA", 60, False), ("events_reported", "ALL", "CHA", 60, False),
             # another cell: gotaways published, a small seizure count withheld: the rate stays published
             ("gotaways", "cbp", "SWB", 10, False), ("gotaways", "ALL", "SWB", 10, False),
-            ("seizures", "cbp", "SWB", 3, True), ("seizures", "ALL", "SWB", 3, True)]
+            ("seizures", "cbp", "SWB", 3, True), ("seizures", "ALL", "SWB", 3, True),
+            ("events_reported", "cbp", "SWB", 2, True), ("events_reported", "ALL", "SWB", 2, True)]
     rates = [("interception_rate", "cbp", reg, 0, False) for reg in ("CHA", "SWB")]
     mart = disclosure.one_year_mart(rows).vstack(disclosure.one_year_mart(rates).with_columns(
         pl.lit(0.8).alias("value"), pl.lit(50, pl.Int64).alias("basis_count"), pl.lit("share").alias("unit")))
     protected = suppression.protect(mart)
     hidden = set(protected.filter(pl.col("suppressed")).select("indicator", "agency_code", "region_code").iter_rows())
     assert hidden == {("gotaways", "cbp", "CHA"), ("gotaways", "ALL", "CHA"), ("interception_rate", "cbp", "CHA"),
-                      ("seizures", "cbp", "SWB"), ("seizures", "ALL", "SWB")}
+                      ("seizures", "cbp", "SWB"), ("seizures", "ALL", "SWB"), ("events_reported", "cbp", "SWB"),
+                      ("events_reported", "ALL", "SWB")}
 
 
 @pytest.mark.parametrize("seed", [1, 2])
