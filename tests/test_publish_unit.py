@@ -72,10 +72,26 @@ def test_only_an_audited_unaltered_build_is_published_and_the_set_switches_at_on
     assert record["build_id"] == first and record["audiences"] == sorted(AUDIENCES)
     assert record["fingerprint"] == "fp-" + first and record["digests"] == publish.read_manifest(d1)["digests"]
 
+    import hashlib
+
     altered, d2 = _build(home, b"second")
-    (d2 / "usa.duckdb").write_bytes(b"changed after the audit")
-    with pytest.raises(PublishError, match="usa changed since the quality gate audited it"):
-        publish.publish_build(home, altered)
+    audited = publish.read_manifest(d2)["digests"]["usa"]
+    sides = set()
+    for n in range(64):  # altered either way round: its digest sorting before or after the audited one
+        data = b"changed after the audit " + bytes([n])
+        side = hashlib.sha256(data).hexdigest() < audited
+        if side in sides:
+            continue
+        sides.add(side)
+        (d2 / "usa.duckdb").write_bytes(data)
+        with pytest.raises(PublishError, match="usa changed since the quality gate audited it"):
+            publish.publish_build(home, altered)
+    assert sides == {True, False}
+    added, d4 = _build(home, b"fourth")
+    publish.write_manifest(d4, digests={a: v for a, v in publish.read_manifest(d4)["digests"].items()
+                                        if a != "can"})  # can.duckdb appeared after the audit
+    with pytest.raises(PublishError, match="can changed since the quality gate audited it"):
+        publish.publish_build(home, added)
     extra, d3 = _build(home, b"third")
     (d3 / "evaluator.duckdb").unlink()
     with pytest.raises(PublishError, match="the set of files changed"):
@@ -91,8 +107,13 @@ def test_an_older_build_never_replaces_a_newer_one_except_by_rollback(home):
     with pytest.raises(PublishError, match="older than the published build"):
         publish.publish_build(home, old)
     assert publish.current_build_id(home) == new
+    from foundation import audit
+
+    assert list(audit.entries(home))[-1]["action"] == "publish"
     publish.publish_build(home, old, rollback=True)
     assert publish.current_build_id(home) == old
+    last = list(audit.entries(home))[-1]
+    assert last["action"] == "rollback" and last["build_id"] == old and last["previous"] == new
     assert publish.published_path(home, "ibet").read_bytes() == b"oldibet"
     publish.publish_build(home, new)  # a published build may be published again
     assert publish.current_build_id(home) == new
