@@ -151,11 +151,11 @@ def test_older_sets_are_kept_for_readers_and_rollback_then_pruned(home):
 
 def test_the_published_set_is_checked_against_its_audit(home):
     publish.verify_published(home)  # nothing published: nothing to check
-    bid, d = _build(home, b"good")
+    bid, d = _build(home, b"good" * 300)  # sizes past the small integers Python shares
     publish.publish_build(home, bid)
     publish.verify_published(home)
     publish.verify_published(home, full=False)
-    (d / "can.duckdb").write_bytes(b"gooX" + b"can")  # same size, other bytes
+    (d / "can.duckdb").write_bytes(b"good" * 299 + b"gooX" + b"can")  # same size, other bytes
     publish.verify_published(home, full=False)  # sizes alone cannot see it
     with pytest.raises(PublishedIntegrityError, match="can.duckdb .build .*not the file the quality gate audited"):
         publish.verify_published(home)
