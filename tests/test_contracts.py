@@ -199,3 +199,61 @@ def test_every_registry_source_has_exactly_one_pipeline():
         assert p.contract.levels and callable(p.read) and callable(p.canonical), name
     with pytest.raises(KeyError, match="no pipeline for source 'nope'"):
         pipeline("nope")
+
+
+def test_a_quasi_identifier_from_a_fixed_list_never_keeps_its_failing_value():
+    """A code list does not make a column operational: a bad gender code is quarantined without its value
+    (only operational columns keep a failing code)."""
+    from contracts.rcmp import CONTRACT
+    from contracts.validate import validate
+
+    v = validate(CONTRACT, {"occurrences": _rcmp_frame([{"subject_gender": "ZQ"}, {"occurrence_type": "ZQX"}])})
+    q = {r["source_id"]: r for r in v.quarantine.to_dicts()}
+    assert "subject_gender" in q["2026-000001"]["columns"] and not q["2026-000001"]["operational_values"]
+    assert q["2026-000002"]["operational_values"] == "occurrence_type=ZQX"
+
+
+def test_missing_columns_of_a_two_level_file_are_named_with_their_level():
+    import polars as pl
+
+    from contracts.ice import CONTRACT as ICE
+    from contracts.validate import missing_columns
+
+    frames = {lvl: pl.DataFrame(schema={c: pl.Utf8 for c in sch.columns}) for lvl, sch in ICE.levels.items()}
+    child = [lvl for lvl in ICE.levels if lvl != ICE.top][0]
+    dropped = list(ICE.levels[child].columns)[-1]
+    frames[child] = frames[child].drop(dropped)
+    assert missing_columns(ICE, frames) == [f"{child}.{dropped}"]
+
+
+def test_a_record_moved_to_quarantine_after_validation_takes_its_children(tmp_path):
+    """CBSA events with persons and goods: moving an event to quarantine (the transform failed on it) marks
+    it 'normalization' with the reason and each of its children 'parent_quarantined'; counts follow."""
+    import datetime as dt
+
+    import polars as pl
+
+    from contracts.validate import validate
+    from ibet.generator import generate
+
+    generate(tmp_path, dt.date(2026, 11, 3), 1, 30, seed=3, dirty_rate=0.0, agencies_=["cbsa"])
+    path = next((tmp_path / "cbsa").glob("*.jsonl"))
+    p = pipeline("cbsa")
+    v = validate(p.contract, p.read(path))
+    events = v.valid["events"]
+    with_kids = events.join(v.valid["persons"].select(pl.col("_parent").alias("_pos")).unique(), on="_pos")
+    victim = int(with_kids["_pos"][0])
+    kids = {lvl: v.valid[lvl].filter(pl.col("_parent") == victim).height for lvl in ("persons", "goods")}
+    before = {lvl: (v.loaded[lvl], v.quarantined[lvl]) for lvl in v.loaded}
+    v.move_to_quarantine(p.contract, [victim], "record could not be normalized (X)")
+    q = v.quarantine
+    top = q.filter(pl.col("level") == "events")
+    assert top.select("checks", "reason").rows() == [("normalization", "record could not be normalized (X)")]
+    for lvl, n in kids.items():
+        rows = q.filter(pl.col("level") == lvl)
+        assert rows.height == n and set(rows["checks"]) <= {"parent_quarantined"}
+        assert set(rows["reason"]) <= {"events record quarantined"}
+        assert v.loaded[lvl] == before[lvl][0] - n and v.quarantined[lvl] == before[lvl][1] + n
+        assert v.valid[lvl].filter(pl.col("_parent") == victim).height == 0
+    assert v.loaded["events"] == before["events"][0] - 1 and kids["persons"] >= 1
+    assert victim not in v.valid["events"]["_pos"].to_list()
