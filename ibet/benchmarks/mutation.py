@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ibet.benchmarks.equivalents import declared_reason
 from ibet.benchmarks.sql_mutants import SQL_MUTANTS, TextMutant
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,6 +135,7 @@ def run_cosmic_ray(repo: Path, name: str, timeout: float) -> Outcome:
     con.close()
     baseline = _probe(repo, name)
     annotations = annotation_spans((repo / module).read_text())
+    source = (repo / module).read_text().splitlines()
     for outcome, operator, line, occurrence, col in rows:
         out.total += 1
         label = f"{module}:{line} {operator.split('/')[-1]} (occurrence {occurrence})"
@@ -141,6 +143,8 @@ def run_cosmic_ray(repo: Path, name: str, timeout: float) -> Outcome:
             out.killed += 1
         elif any(span[0] <= (line, col) < span[1] for span in annotations):
             out.equivalent.append(label + ": inside a type annotation (never evaluated: PEP 563)")
+        elif declared_reason(module, source, line, operator.split("/")[-1]):
+            out.equivalent.append(f"{label}: declared, {declared_reason(module, source, line, operator.split('/')[-1])}")
         elif baseline is not None and _probe(repo, name, (module, operator, occurrence)) == baseline:
             out.equivalent.append(label)
         elif name in SLOW_TESTS and _killed_by_slow_tests(repo, name, (module, operator, occurrence), timeout):

@@ -1,0 +1,77 @@
+"""Mutants argued equivalent, each with its argument (benchmarks/RESULTS.md gives them in full).
+
+The harness proves some equivalents itself (annotations, the privacy probe). These it cannot: they rest on
+invariants of the code or of the domain. Each entry names the module, the exact source line and the
+mutation operators; a survivor matching one is reported as *equivalent (declared)* with the reason. When
+the line changes, the entry stops matching and its mutants count as survivors again: an argument never
+outlives the code it was made about.
+"""
+from __future__ import annotations
+
+SUPPRESSION = "warehouse/suppression.py"
+_WORKLIST = ("the worklist is filtered again when a line is popped (count == 1), every line holds a total and "
+             "at least one member, counts only grow, and a line of two cells starts with 0 or 2 withheld (its "
+             "total equals its member)")
+_SIGNS = ("a cell's sign (or scale 2^n) by its number n of total coordinates turns every equation into the "
+          "original up to its sign or scale, which leaves each cell's determinedness unchanged")
+_NUMERIC = "singular values of these small integer systems are ~0 or far above the 1e-9 threshold"
+
+#: (module, stripped source line, operators) -> reason
+DECLARED: list[tuple[str, str, tuple[str, ...], str]] = [
+    (SUPPRESSION, 'pl.when(pl.col("period") == "year").then(pl.col("calendar") + ":" + pl.col("fiscal_year"))',
+     ("ReplaceComparisonOperator_Eq_GtE",), "periods are year and Q1-Q4, which sort before 'year'"),
+    (SUPPRESSION, 'years = {f"{c}:{fy}": (str(s), str(e)) for c, fy, s, e in df.filter(pl.col("period") == '
+                  '"year").select(', ("ReplaceComparisonOperator_Eq_GtE",),
+     "periods are year and Q1-Q4, which sort before 'year'"),
+    (SUPPRESSION, 'pl.col("value").fill_null(0).abs().alias("_size"),', ("NumberReplacer",),
+     "only withheld cells lack a value, and a withheld cell's size is never used"),
+    (SUPPRESSION, 'if det != "":', ("ReplaceComparisonOperator_NotEq_Gt", "ReplaceComparisonOperator_NotEq_GtE",
+                                    "ReplaceComparisonOperator_NotEq_IsNot"),
+     "> '' is != ''; a detail line without an ALL total is dropped; '' is one object in CPython"),
+    (SUPPRESSION, "members = [j for start, j in quarters[(ind, det, ag, reg)] if lo <= start <= hi]",
+     ("ReplaceComparisonOperator_LtE_Lt",), "no quarter starts on a fiscal year's last day"),
+    (SUPPRESSION, "return min(open_, key=lambda c: (self.size[c], c == line[0])) if open_ else None  # members "
+                  "first", ("ReplaceComparisonOperator_Eq_Is",), "c and line[0] are the same int object"),
+    (SUPPRESSION, "todo = [n for n in range(len(self.lines)) if count[n] == 1 and len(self.lines[n]) > 1]",
+     ("NumberReplacer", "ReplaceAndWithOr", "ReplaceComparisonOperator_Eq_GtE", "ReplaceComparisonOperator_Eq_LtE",
+      "ReplaceComparisonOperator_Gt_GtE", "ReplaceComparisonOperator_Gt_NotEq"), _WORKLIST),
+    (SUPPRESSION, "if count[n] != 1:", ("ReplaceComparisonOperator_NotEq_Gt",), _WORKLIST),
+    (SUPPRESSION, "if count[m] == 1 and len(self.lines[m]) > 1:",
+     ("ReplaceAndWithOr", "ReplaceComparisonOperator_Eq_GtE", "ReplaceComparisonOperator_Eq_LtE",
+      "ReplaceComparisonOperator_Gt_GtE", "ReplaceComparisonOperator_Gt_NotEq"), _WORKLIST),
+    (SUPPRESSION, "while parent[x] != x:", ("ReplaceComparisonOperator_NotEq_IsNot",),
+     "find stops at the stored root object, equal to the root"),
+    (SUPPRESSION, "if ra != rb:", ("ReplaceComparisonOperator_NotEq_IsNot",), "joining a root to itself changes nothing"),
+    (SUPPRESSION, "row[pos[c]] += 1.0 if k == 0 else -1.0",
+     ("AddNot", "ReplaceComparisonOperator_Eq_NotEq", "ReplaceComparisonOperator_Eq_Gt",
+      "ReplaceComparisonOperator_Eq_GtE", "ReplaceComparisonOperator_Eq_Lt", "ReplaceComparisonOperator_Eq_LtE",
+      "ReplaceUnaryOperator_USub_UAdd", "ReplaceUnaryOperator_Delete_USub", "NumberReplacer"),
+     _SIGNS + " (the 0-coefficient replacements are killed by the safe-pattern test)"),
+    (SUPPRESSION, "rank = int((s > 1e-9 * max(a.shape)).sum())",
+     ("ReplaceBinaryOperator_Mul_Div", "ReplaceBinaryOperator_Mul_Mod", "ReplaceComparisonOperator_Gt_GtE"), _NUMERIC),
+    (SUPPRESSION, "free = np.any(np.abs(null) > 1e-9, axis=0) if len(null) else np.zeros(len(group), dtype=bool)",
+     ("ReplaceComparisonOperator_Gt_GtE",), _NUMERIC),
+    (SUPPRESSION, "for _ in range(10_000):", ("NumberReplacer",), "the iteration cap is never reached"),
+    (SUPPRESSION, 'out = cells.join(flags, on=KEYS, how="left", nulls_equal=True).with_columns(',
+     ("ReplaceTrueWithFalse",), "the keys are never null"),
+]
+#: ``continue`` lines are told apart by the line before them
+DECLARED_AFTER: list[tuple[str, str, str, tuple[str, ...], str]] = [
+    (SUPPRESSION, "if pick is None:", "continue", ("ReplaceContinueWithBreak",),
+     "unreachable: a popped line holds exactly one withheld cell and at least two cells"),
+    (SUPPRESSION, "fixed.extend(group)  # pragma: no cover - a withheld cell always sits on a line of its cube",
+     "continue", ("ReplaceContinueWithBreak",), "unreachable: a withheld cell always sits on a line of its cube"),
+]
+
+
+def declared_reason(module: str, source: list[str], line: int, operator: str) -> str | None:
+    """The argument for a survivor at ``line`` (1-based) of ``module`` by ``operator``, if one is declared."""
+    text = source[line - 1].strip() if 0 < line <= len(source) else ""
+    before = source[line - 2].strip() if line > 1 else ""
+    for mod, src, ops, reason in DECLARED:
+        if mod == module and src == text and operator in ops:
+            return reason
+    for mod, prev, src, ops, reason in DECLARED_AFTER:
+        if mod == module and src == text and prev == before and operator in ops:
+            return reason
+    return None
