@@ -139,8 +139,10 @@ def test_malformed_json_lines_in_the_middle_are_quarantined_and_every_other_line
     broken = {5: b'{"event_ref": "CBSA-BROKEN", "persons": [{"family_name": "Zyxwvutsky-Planted"', 12: b"42",
               20: b"\xff\xfe{\"event_ref\": \"x\"}"}
     lost = set()
+    lost_persons = 0
     for n, text in broken.items():
         lost.add(json.loads(lines[n - 1])["event_ref"])
+        lost_persons += len(json.loads(lines[n - 1]).get("persons") or [])
         lines[n - 1] = text
     invalid = json.loads(lines[7])  # line 8: valid JSON, but an action the contract does not know
     invalid["action"] = "BOGUS"
@@ -152,6 +154,8 @@ def test_malformed_json_lines_in_the_middle_are_quarantined_and_every_other_line
     events = result.levels["events"]
     assert events["read"] == len(lines) - 1  # every line counted as a record read
     assert events["quarantined"] == 4 and events["loaded"] == events["read"] - 4
+    # an unparsed line is one event: the persons read are the intact file's less those of the broken lines
+    assert result.levels["persons"]["read"] == whole.levels["persons"]["read"] - lost_persons
     assert _ingested_events(good, "cbsa") == expected - lost  # the same events as before, less the 3 broken
     import polars as pl
 
