@@ -86,6 +86,17 @@ def synthetic_mart(seed: int, agencies=("cbp", "ice", "rcmp"), regions=("PAC", "
                                                 "_basis": pl.Int64})
 
 
+def _two_way(inner: dict[tuple[str, str], int], withheld: set[tuple[str, str]]) -> pl.DataFrame:
+    """An agency x region table of ``inner`` cells with its row, column and grand totals, ``withheld`` marked."""
+    cells = dict(inner)
+    for a in dict.fromkeys(a for a, _ in inner):  # in the order given: the table is the same every run
+        cells[(a, "ALL")] = sum(v for (x, _), v in inner.items() if x == a)
+    for r in dict.fromkeys(r for _, r in inner):
+        cells[("ALL", r)] = sum(v for (_, y), v in inner.items() if y == r)
+    cells[("ALL", "ALL")] = sum(inner.values())
+    return disclosure.one_year_mart([("events_reported", a, r, v, (a, r) in withheld) for (a, r), v in cells.items()])
+
+
 def _attacks(mart: pl.DataFrame) -> list:
     table = disclosure.cells(mart)
     rel = disclosure.margins(mart, table)
@@ -169,15 +180,8 @@ def test_a_pattern_no_attack_breaks_is_left_as_it_is():
     """A 2x2 table with margins whose withheld cells (a cell, its row total, its column total and the grand
     total) cannot be worked out (the attacker finds nothing): protection withholds nothing more."""
     inner = {("a", "R1"): 10, ("a", "R2"): 20, ("b", "R1"): 30, ("b", "R2"): 40}
-    cells = dict(inner)
-    for ag in ("a", "b"):
-        cells[(ag, "ALL")] = sum(v for (x, _), v in inner.items() if x == ag)
-    for reg in ("R1", "R2"):
-        cells[("ALL", reg)] = sum(v for (_, y), v in inner.items() if y == reg)
-    cells[("ALL", "ALL")] = sum(inner.values())
     withheld = {("a", "R1"), ("a", "ALL"), ("ALL", "R1"), ("ALL", "ALL")}
-    mart = disclosure.one_year_mart([("events_reported", ag, reg, v, (ag, reg) in withheld)
-                                     for (ag, reg), v in cells.items()])
+    mart = _two_way(inner, withheld)
     assert _attacks(mart) == []
     protected = suppression.protect(mart)
     assert protected["suppressed"].to_list() == mart["suppressed"].to_list()
@@ -233,13 +237,7 @@ def test_a_cell_the_totals_determine_gets_its_cheapest_neighbour_withheld():
     inner[("a1", "R3")] = 9  # the cheapest neighbour of the bridge
     withheld = {("a1", "R1"), ("a1", "R2"), ("a2", "R1"), ("a2", "R2"), ("a3", "R3"), ("a3", "R4"), ("a4", "R3"),
                 ("a4", "R4"), ("a2", "R3")}
-    cells = dict(inner)
-    for a in agencies:
-        cells[(a, "ALL")] = sum(v for (x, _), v in inner.items() if x == a)
-    for r in regions:
-        cells[("ALL", r)] = sum(v for (_, y), v in inner.items() if y == r)
-    cells[("ALL", "ALL")] = sum(inner.values())
-    mart = disclosure.one_year_mart([("events_reported", a, r, v, (a, r) in withheld) for (a, r), v in cells.items()])
+    mart = _two_way(inner, withheld)
     table = disclosure.cells(mart)
     found = disclosure.by_linear_equations(table, disclosure.margins(mart, table))
     assert found == [("events_reported", "", "CAN:2026-27", "a2", "R3")]  # the bridge, and only it
@@ -251,13 +249,7 @@ def test_a_cell_the_totals_determine_gets_its_cheapest_neighbour_withheld():
     # the cheapest neighbour on the bridge's row instead of its column: that one goes first, whichever line
     # through the bridge is looked at first
     inner[("a1", "R3")], inner[("a2", "R5")] = 50, 9
-    cells.update(inner)
-    for a in agencies:
-        cells[(a, "ALL")] = sum(v for (x, _), v in inner.items() if x == a)
-    for r in regions:
-        cells[("ALL", r)] = sum(v for (_, y), v in inner.items() if y == r)
-    cells[("ALL", "ALL")] = sum(inner.values())
-    mart = disclosure.one_year_mart([("events_reported", a, r, v, (a, r) in withheld) for (a, r), v in cells.items()])
+    mart = _two_way(inner, withheld)
     protected = suppression.protect(mart)
     added = set(protected.filter(pl.col("suppressed")).select("agency_code", "region_code").iter_rows()) - withheld
     assert ("a2", "R5") in added and ("a1", "R3") not in added
