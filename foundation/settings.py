@@ -77,6 +77,8 @@ class Options(BaseSettings):
     log_backups: int = Field(5, ge=0, description="Rotated logs kept.")
     alert_conn_id: str = Field("ibet_alerts", description="Airflow connection that receives alerts "
                                                           "(http(s) webhook or smtp); absent = log only.")
+    retry_delay_seconds: float = Field(60.0, gt=0, description="First retry delay of a task that failed on "
+                                                               "infrastructure (doubles per try, up to 30 min).")
     owner_link: str = Field("mailto:ibet-data-engineering@example.org",
                             description="Where the DAG owner is reached (shown in the Airflow UI).")
     # Retention (README, "Retention"): `ibet purge` and the daily ibet_purge DAG apply it. 0 = keep forever.

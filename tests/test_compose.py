@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 import jsonschema
@@ -51,7 +52,11 @@ def test_services_of_the_official_airflow_layout():
     assert commands == {"airflow-api-server": "api-server", "airflow-scheduler": "scheduler",
                         "airflow-dag-processor": "dag-processor", "airflow-triggerer": "triggerer",
                         "airflow-worker": "celery worker"}
-    assert "airflow db migrate" in "\n".join(services["airflow-init"]["command"])
+    init = "\n".join(services["airflow-init"]["command"])
+    assert "airflow db migrate" in init
+    # the marts pool the DAGs' warehouse tasks run in (a task in a missing pool is never scheduled)
+    from ibet.orchestration.pools import pool_command
+    assert shlex.join(pool_command("airflow")) in init.replace('"', "'"), "airflow-init must create the marts pool"
 
 
 def test_project_is_mounted_and_ibet_home_is_a_volume():
@@ -146,3 +151,15 @@ def test_docker_compose_itself_renders_the_file_and_refuses_a_missing_secret(doc
     missing = subprocess.run([docker_compose, "config"], cwd=work, env=clean, capture_output=True, text=True,
                              timeout=120)
     assert missing.returncode != 0 and "set POSTGRES_PASSWORD in .env" in missing.stderr
+
+
+def test_database_urls_name_drivers_that_are_installed():
+    """The metadata DB and the Celery result backend are SQLAlchemy URLs: a bare ``postgresql://`` picks
+    SQLAlchemy's default driver (psycopg 3), which the image does not install, and every worker dies."""
+    from sqlalchemy.engine import make_url
+
+    env = _compose()["x-airflow-common"]["environment"]
+    for name in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__RESULT_BACKEND"):
+        url = make_url(re.sub(r"\$\{[^}]*\}", "secret", env[name]).removeprefix("db+"))
+        url.get_dialect().import_dbapi()  # raises ModuleNotFoundError when the driver is missing
+        assert url.drivername == "postgresql+psycopg2", (name, url.drivername)

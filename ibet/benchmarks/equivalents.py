@@ -14,6 +14,13 @@ _WORKLIST = ("the worklist is filtered again when a line is popped (count == 1),
              "total equals its member)")
 _SIGNS = ("a cell's sign (or scale 2^n) by its number n of total coordinates turns every equation into the "
           "original up to its sign or scale, which leaves each cell's determinedness unchanged")
+VALIDATE = "contracts/validate.py"
+_EQ_TOP_OPS = ("ReplaceComparisonOperator_Eq_Is", "ReplaceComparisonOperator_Eq_LtE")
+_TOP = ("top is a key of the same dict (the same string object), and every contract's child levels sort "
+        "after its top level")
+_ORDER = "the rows are sorted by position (or level, parent, record) right after, on keys that are unique"
+_UNIQUE = ("polars' unique keeps first-seen order for lists of this size with or without the flag (checked: "
+           "12 distinct names in one group); it orders names inside one reason string, never which records go")
 _NUMERIC = "singular values of these small integer systems are ~0 or far above the 1e-9 threshold"
 
 #: (module, stripped source line, operators) -> reason
@@ -54,6 +61,37 @@ DECLARED: list[tuple[str, str, tuple[str, ...], str]] = [
     (SUPPRESSION, "for _ in range(10_000):", ("NumberReplacer",), "the iteration cap is never reached"),
     (SUPPRESSION, 'out = cells.join(flags, on=KEYS, how="left", nulls_equal=True).with_columns(',
      ("ReplaceTrueWithFalse",), "the keys are never null"),
+    # contracts/validate.py
+    *[(VALIDATE, src, _EQ_TOP_OPS, _TOP) for src in (
+        'hit = pl.col("_pos").is_in(keep) if level == top else pl.col(PARENT).is_in(keep)',
+        "if level == top:",
+        'pl.lit("normalization" if level == top else "parent_quarantined").alias("checks"),',
+        'pl.lit(reason if level == top else f"{top} record quarantined").alias("reason"),',
+        "unparsed = malformed.height if malformed is not None and level == top else 0")],
+    (VALIDATE, 'return [f"{lvl}.{c}" if len(contract.levels) > 1 else c',
+     ("ReplaceComparisonOperator_Gt_NotEq",), "every contract has at least one level"),
+    (VALIDATE, 'operational = [c for c, p in priv.items() if p == OPERATIONAL and (sch.columns[c].metadata or '
+               '{}).get("enumerated")]',
+     ("ReplaceComparisonOperator_Eq_Is", "ReplaceComparisonOperator_Eq_LtE"),
+     "privacy classes are interned module constants, and no identifier or free-text column is enumerated"),
+    (VALIDATE, "levels = {k: v for k, v in levels.items() if k != MALFORMED}",
+     ("ReplaceComparisonOperator_NotEq_IsNot", "ReplaceComparisonOperator_NotEq_Gt",
+      "ReplaceComparisonOperator_NotEq_GtE"),
+     "the reader's key is the interned constant itself, and every level name sorts after '_'"),
+    (VALIDATE, '.then(pl.col("failure_case").cast(pl.Utf8).str.slice(0, 64)).otherwise(None).alias("value"),',
+     ("NumberReplacer",), "a kept value matches CODE_LIKE, a short code: a cut at 63 or 65 characters never bites"),
+    *[(VALIDATE, src, ("ReplaceTrueWithFalse",), _ORDER) for src in (
+        'per_row = fails.group_by("pos", maintain_order=True).agg(',
+        '.group_by("pos", maintain_order=True)',
+        'pl.col("parent_record"), pl.col("record"), nulls_last=False, maintain_order=True)')],
+    *[(VALIDATE, src, ("ReplaceTrueWithFalse",), _UNIQUE) for src in (
+        'pl.col("column").unique(maintain_order=True).str.join(";").alias("columns"),',
+        'pl.col("check").unique(maintain_order=True).str.join(";").alias("checks"),',
+        'pl.col("reason").unique(maintain_order=True).str.join("; ").alias("reason"),')],
+    (VALIDATE, "if parent_level is not None and parent_level in bad_pos:", ("ReplaceAndWithOr",),
+     "contract levels are ordered parents first, so a parent level is always in bad_pos when a child is checked"),
+    (VALIDATE, "records.insert(0, malformed.select(", ("NumberReplacer",),
+     "the quarantine is sorted into file order right after, wherever the unparsed lines were inserted"),
 ]
 #: ``continue`` lines are told apart by the line before them
 DECLARED_AFTER: list[tuple[str, str, str, tuple[str, ...], str]] = [

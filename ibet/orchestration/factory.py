@@ -15,6 +15,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from ibet.orchestration.alerts import FailureAlert, extract_late
 from ibet.orchestration.assets import LAKE_ASSETS, lake_asset
+from ibet.orchestration.pools import MARTS_POOL
 from ibet.orchestration.sensors import ExtractSensor
 from foundation.registry import AGENCIES, Agency
 from foundation.settings import Options, get_options
@@ -24,7 +25,6 @@ from foundation.settings import Options, get_options
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "ibet-data-engineering",
     "retries": 3,
-    "retry_delay": dt.timedelta(minutes=1),
     "retry_exponential_backoff": True,
     "max_retry_delay": dt.timedelta(minutes=30),
     "execution_timeout": dt.timedelta(hours=1),
@@ -33,7 +33,8 @@ MARTS_DAG_ID = "ibet_marts"
 
 
 def _default_args(owner: str, agency: str | None) -> dict[str, Any]:
-    return {**DEFAULT_ARGS, "owner": owner, "on_failure_callback": [FailureAlert(agency)]}
+    return {**DEFAULT_ARGS, "owner": owner, "on_failure_callback": [FailureAlert(agency)],
+            "retry_delay": dt.timedelta(seconds=get_options().retry_delay_seconds)}
 
 
 def _owner_links(owner: str, opts: Options) -> dict[str, str]:
@@ -165,13 +166,14 @@ def make_marts_dag() -> DAG:
                                            f"({plan['landed']})")
             return plan
 
-        @task(doc_md="Refresh the staged lake (changed partitions only) and build a new build directory.")
+        @task(pool=MARTS_POOL,
+              doc_md="Refresh the staged lake (changed partitions only) and build a new build directory.")
         def build(plan: dict) -> dict:
             from ibet.orchestration.tasks import build_warehouse
 
             return build_warehouse(plan)
 
-        @task(retries=0, doc_md="Great Expectations audits the unpublished files and the staged lake; a failure "
+        @task(retries=0, pool=MARTS_POOL, doc_md="Great Expectations audits the unpublished files and the staged lake; a failure "
                                 "keeps the published files, moves the build to warehouse/rejected/ and lists the "
                                 "failed expectations. Data Docs: IBET_HOME/quality.")
         def quality_gate(build: dict) -> dict:
@@ -179,7 +181,7 @@ def make_marts_dag() -> DAG:
 
             return run(build)
 
-        @task(doc_md="Publish the audited build (only files with the digests the gate recorded) by switching the "
+        @task(pool=MARTS_POOL, doc_md="Publish the audited build (only files with the digests the gate recorded) by switching the "
                      "`current` pointer; a build older than the published one is not published over it.")
         def publish(gate: dict) -> dict:
             from ibet.orchestration.tasks import publish_warehouse
@@ -216,7 +218,7 @@ def make_purge_dag() -> DAG:
             "no published file keeps what the lake forgot.\n"),
     ) as dag:
 
-        @task(doc_md="Delete what is past retention, audit it, rebuild when lake partitions went.")
+        @task(pool=MARTS_POOL, doc_md="Delete what is past retention, audit it, rebuild when lake partitions went.")
         def purge() -> dict:
             from ibet.orchestration.tasks import purge_expired
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from foundation.settings import Settings
+from ibet.orchestration.pools import ensure_pools
 
 PROJECT = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = PROJECT / "dags"
@@ -95,11 +96,12 @@ def write_config(airflow_home: Path, port: int = UI_PORT) -> Path:
 
 
 def migrate(env: dict[str, str]) -> None:
-    """``airflow db migrate`` (idempotent; creates the SQLite file on first use)."""
+    """``airflow db migrate`` (idempotent; creates the SQLite file on first use), then the marts pool."""
     done = subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-5:])
         raise RuntimeError(f"airflow db migrate failed:\n{tail}")
+    ensure_pools(env, BIN / "airflow")
 
 
 def standalone(env: dict[str, str]) -> int:
