@@ -16,12 +16,15 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from foundation.vocabulary import REL_CAN, REL_IBET, REL_USA
+
+if TYPE_CHECKING:
+    from foundation.lakestore import LakeStore
 
 #: Environment variable naming the runtime home.
 HOME_ENV = "IBET_HOME"
@@ -77,6 +80,9 @@ class Options(BaseSettings):
     log_backups: int = Field(5, ge=0, description="Rotated logs kept.")
     alert_conn_id: str = Field("ibet_alerts", description="Airflow connection that receives alerts "
                                                           "(http(s) webhook or smtp); absent = log only.")
+    lake_uri: str = Field("", description="Where the lake lives: empty = IBET_HOME/lake, a local path, or "
+                                          "s3://bucket/prefix (S3-compatible object storage; credentials from "
+                                          "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_ENDPOINT_URL only).")
     retry_delay_seconds: float = Field(60.0, gt=0, description="First retry delay of a task that failed on "
                                                                "infrastructure (doubles per try, up to 30 min).")
     owner_link: str = Field("mailto:ibet-data-engineering@example.org",
@@ -126,7 +132,22 @@ class Settings:
 
     @property
     def lake(self) -> Path:
+        """The lake's local folder: the lake itself, or (with an ``s3://`` IBET_LAKE_URI) where this host
+        keeps its lake lock. Read and write partitions and manifests through ``lake_store``."""
+        uri = self.options.lake_uri
+        if uri and "://" not in uri:
+            return Path(uri).expanduser().resolve()
+        if uri.startswith("file://"):
+            return Path(uri[len("file://"):]).resolve()
         return self.home / "lake"
+
+    @cached_property
+    def lake_store(self) -> "LakeStore":
+        """The lake's partitions and manifests, local or on object storage (``IBET_LAKE_URI``)."""
+        from foundation.lakestore import open_lake
+
+        uri = self.options.lake_uri
+        return open_lake(self.lake, uri if uri.startswith("s3://") else None)
 
     @property
     def quarantine(self) -> Path:
@@ -229,4 +250,4 @@ def init_home(home: str | os.PathLike[str] | None = None, overrides: dict[str, s
     tmp.write_text(text)
     os.chmod(tmp, 0o640)
     os.replace(tmp, settings.env_file)
-    return settings
+    return Settings(home=settings.home)  # a fresh instance: the options read above predate the file just written

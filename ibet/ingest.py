@@ -24,7 +24,6 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from contracts.base import Contract
 from contracts.projection import project
@@ -32,7 +31,7 @@ from contracts.readers import PARENT, RejectedFile
 from contracts.validate import Validation, validate
 from foundation import audit, privacy
 from foundation.keys import fingerprint, load_key
-from foundation.lake import PART_FILE, file_checksum, lake_lock, partition_dir, read_json, write_json, write_parquet
+from foundation.lake import PART_FILE, file_checksum, lake_lock, partition_dir, write_json, write_parquet
 from foundation.logs import get_logger
 from foundation.registry import Source, source_for
 from foundation.settings import Settings, get_settings
@@ -64,6 +63,7 @@ class IngestResult:
 
 
 def manifest_path(settings: Settings, source: Source, key: str) -> Path:
+    """The manifest's file in a local lake (``settings.lake_store.read_manifest`` reads it wherever it is)."""
     return settings.lake / "_ingest" / source.name / f"{key}.json"
 
 
@@ -96,19 +96,15 @@ def _regular_file_problem(path: Path, max_bytes: int) -> str | None:
     return None
 
 
-def _with_received_at(events: pa.Table, previous: Path, arrival: dt.datetime) -> pa.Table:
-    """``received_at`` of each event: when the record was first seen (an earlier file of the same
-    partition, for records a corrected re-send repeats), else this file's arrival."""
+def _with_received_at(events: pa.Table, old: pa.Table | None, arrival: dt.datetime) -> pa.Table:
+    """``received_at`` of each event: when the record was first seen (``old``, the partition's current
+    version, for records a corrected re-send repeats), else this file's arrival. A damaged partition
+    being replaced reads as None: its times are lost."""
     received = pa.array([arrival] * events.num_rows, pa.timestamp("us", tz="UTC"))
-    if previous.exists() and events.num_rows:
-        try:
-            old = pq.read_table(previous, columns=None)
-        except (OSError, pa.ArrowInvalid):  # a damaged partition being replaced: its times are lost
-            return events.set_column(events.column_names.index("received_at"), "received_at", received)
-        if "received_at" in old.column_names:
-            idx = pc.index_in(events["event_uid"], value_set=old["event_uid"])
-            carried = pc.take(old["received_at"], idx)
-            received = pc.coalesce(carried.cast(pa.timestamp("us", tz="UTC")), received)
+    if old is not None and events.num_rows and "received_at" in old.column_names:
+        idx = pc.index_in(events["event_uid"], value_set=old["event_uid"])
+        carried = pc.take(old["received_at"], idx)
+        received = pc.coalesce(carried.cast(pa.timestamp("us", tz="UTC")), received)
     i = events.column_names.index("received_at")
     return events.set_column(i, "received_at", received)
 
@@ -215,32 +211,33 @@ def ingest_file(agency: str, path: str | Path, settings: Settings | None = None,
     del val.valid
     meta = {"ibet.source_file": path.name, "ibet.source_checksum": checksum}
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    store = settings.lake_store
     with lake_lock(settings.lake, exclusive=False):  # partitions and manifest land together
+        previous = store.read_manifest(source.name, pkey) or {}
         digests = {}
         for name, table in tables.items():
-            target = partition_dir(settings.lake, name, agency, source.partition, pkey) / PART_FILE
+            rel = partition_dir(Path(), name, agency, source.partition, pkey).joinpath(PART_FILE).as_posix()
             if "received_at" in table.column_names:
-                table = _with_received_at(table, target, arrival)
-            write_parquet(target, table, meta)
-            digests[target.relative_to(settings.lake).as_posix()] = file_checksum(target)
+                table = _with_received_at(table, store.read_partition(rel), arrival)
+            digests[rel], _ = store.write_partition(rel, table, meta)
             result.tables[name] = table.num_rows
         qdf = val.quarantine.with_columns(pl.lit(path.name).alias("source_file"),
                                           pl.lit(checksum).alias("source_checksum"))
         write_parquet(quarantine_path(settings, source, pkey), qdf.to_arrow(), meta)
 
-        mpath = manifest_path(settings, source, pkey)
-        previous = read_json(mpath) or {}
         history = list(previous.get("history") or ([{"checksum": previous["checksum"], "ingested_at":
                                                      previous.get("first_ingested_at")}] if previous else []))
         if not history or history[-1]["checksum"] != checksum:  # every version ever sent, in order
             history.append({"checksum": checksum, "ingested_at": now, "arrived_at": arrival.isoformat()})
-        write_json(mpath, {
+        # the manifest is the switch (object storage: the PUT that makes the new partition objects current)
+        store.commit(source.name, pkey, {
             "agency": agency, "source": source.name, "file": path.name, "checksum": checksum,
             "partition": result.partition, "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
             "rows_quarantined": result.rows_quarantined, "levels": result.levels, "tables": result.tables,
             "first_ingested_at": previous.get("first_ingested_at") or now,
             "replaced_checksum": history[-2]["checksum"] if len(history) > 1 else None,
             "history": history, "files": digests, "key_fingerprint": fingerprint(secret),
+            "replaced_files": {rel: d for rel, d in (previous.get("files") or {}).items() if digests.get(rel) != d},
         })
     rejection_path(settings, agency, path.name).unlink(missing_ok=True)
     audit.record(settings, "ingest", agency=agency, file=path.name, checksum=checksum, status="loaded",

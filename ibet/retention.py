@@ -51,7 +51,7 @@ def _mtime(path: Path) -> dt.datetime:
 
 
 def _manifest(settings: Settings, source: Source, key: str) -> dict[str, Any]:
-    return read_json(settings.lake / "_ingest" / source.name / f"{key}.json") or {}
+    return settings.lake_store.read_manifest(source.name, key) or {}
 
 
 def _ingested_at(manifest: dict[str, Any], checksum: str) -> dt.datetime | None:
@@ -126,8 +126,16 @@ def holds_personal_data(source: Source) -> bool:
 def expired_partitions(settings: Settings, now: dt.datetime, key_id: str | None = None) -> list[tuple[Source, str]]:
     """Personal-data lake partitions older than the lake's retention (or, with ``key_id``, every partition
     pseudonymized under that key)."""
+    from foundation.lakestore import LocalLake
+
     days = settings.options.retention_lake_days
     out = []
+    if not isinstance(settings.lake_store, LocalLake):
+        if key_id is not None or days:
+            raise RuntimeError(f"purging lake partitions on object storage ({settings.lake_store.uri}) is not "
+                               "built yet: set IBET_RETENTION_LAKE_DAYS=0 and expire old objects with the "
+                               "bucket's lifecycle rules (after removing their manifests), or use a local lake")
+        return out
     for s in sources():
         if key_id is None and not holds_personal_data(s):
             continue

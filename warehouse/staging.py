@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from foundation.lake import PART_FILE, lake_lock
+from foundation.lake import lake_lock
+from foundation.lakestore import LakeStore
 from foundation.settings import Settings
 from transforms.canonical import TABLES
 
@@ -50,13 +50,9 @@ def staging_path(settings: Settings) -> Path:
     return settings.warehouse / ".build" / "staging.duckdb"
 
 
-def _lake_partitions(lake: Path, table: str) -> dict[str, tuple[int, int]]:
-    """Lake-relative path -> (size, mtime_ns) of every partition file of ``table``."""
-    out = {}
-    for p in sorted((lake / table).glob(f"agency=*/{PARTITION_COLUMN[table]}=*/{PART_FILE}")):
-        st = p.stat()
-        out[p.relative_to(lake).as_posix()] = (st.st_size, st.st_mtime_ns)
-    return out
+def _lake_partitions(store: LakeStore, table: str) -> dict[str, tuple[int, int]]:
+    """Partition path -> version stamp (local: size and mtime; object storage: the manifest's digest)."""
+    return store.partitions(table)
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -83,23 +79,11 @@ class MixedKeysError(RuntimeError):
     """Partitions of the lake were pseudonymized under different keys: their pseudonyms cannot link."""
 
 
-def _digests(lake: Path) -> dict[str, tuple[str, str]]:
-    """Lake-relative partition file -> (recorded SHA-256, the ingest manifest naming it)."""
-    out = {}
-    for p in (lake / "_ingest").glob("*/*.json"):
-        m = json.loads(p.read_text())
-        for rel, digest in (m.get("files") or {}).items():
-            out[rel] = (digest, f"{m.get('agency')}/{m.get('file')}")
-    return out
-
-
-def verify_files(lake: Path, files: list[str]) -> None:
+def verify_files(store: LakeStore, files: list[str]) -> None:
     """Each file's SHA-256 against the digest its ingest recorded; a clear error naming the first bad one."""
-    from foundation.lake import file_checksum
-
-    recorded = _digests(lake)
+    recorded = store.digests()
     for rel in files:
-        if rel in recorded and file_checksum(lake / rel) != recorded[rel][0]:
+        if rel in recorded and store.checksum(rel) != recorded[rel][0]:
             agency, source_file = recorded[rel][1].split("/", 1)
             raise LakeIntegrityError(
                 f"lake file {rel} does not match what its ingest wrote (damaged or altered): re-ingest "
@@ -118,11 +102,10 @@ def check_keys(con: duckdb.DuckDBPyConnection) -> None:
                              "`ibet build --full`")
 
 
-def _manifests(lake: Path) -> pa.Table:
-    """Every ingest manifest (lake/_ingest/<source>/<key>.json) as one small Arrow table."""
+def _manifests(store: LakeStore) -> pa.Table:
+    """Every ingest manifest (``_ingest/<source>/<key>.json``) as one small Arrow table."""
     rows = []
-    for p in sorted((lake / "_ingest").glob("*/*.json")):
-        m = json.loads(p.read_text())
+    for m in store.manifests():
         row = {c: m.get(c) for c, _ in MANIFEST_COLUMNS}
         row["tables"] = json.dumps(m.get("tables") or {}, sort_keys=True)
         rows.append(row)
@@ -149,26 +132,27 @@ def refresh(settings: Settings, full: bool = False, verify: bool = False) -> Ref
         con = duckdb.connect(str(path))
         full = True
     result = RefreshResult(full=full)
-    lake = settings.lake
-    # exclusive: no ingest is half-way (partitions written, manifest not yet) while we snapshot
-    with lake_lock(lake, exclusive=True):
+    # exclusive: no ingest of this host is half-way (partitions written, manifest not yet) while we snapshot;
+    # on object storage the manifests are the switch, so other hosts' ingests cannot tear the snapshot either
+    with lake_lock(settings.lake, exclusive=True):
         try:
-            _refresh(con, lake, result, verify)
+            _refresh(con, settings.lake_store, result, verify)
         finally:
             con.close()
     return result
 
 
-def _refresh(con: duckdb.DuckDBPyConnection, lake: Path, result: RefreshResult, verify: bool = False) -> None:
+def _refresh(con: duckdb.DuckDBPyConnection, store: LakeStore, result: RefreshResult, verify: bool = False) -> None:
     try:
         _create_tables(con)
+        store.attach(con)
         con.execute("BEGIN TRANSACTION")
         for table in TABLES:
-            now = _lake_partitions(lake, table)
+            now = _lake_partitions(store, table)
             before = {p: (s, m) for p, s, m in con.execute(
                 "SELECT path, size, mtime_ns FROM stg_partitions WHERE table_name = ?", [table]).fetchall()}
             changed = sorted(p for p, stat in now.items() if before.get(p) != stat)
-            verify_files(lake, sorted(now) if verify else changed)
+            verify_files(store, sorted(now) if verify else changed)
             removed = sorted(set(before) - set(now))
             gone = changed + removed
             if gone:
@@ -176,19 +160,21 @@ def _refresh(con: duckdb.DuckDBPyConnection, lake: Path, result: RefreshResult, 
                 con.execute("DELETE FROM stg_partitions WHERE table_name = ? AND path IN (SELECT unnest(?::VARCHAR[]))",
                             [table, gone])
             if changed:
-                files = [str(lake / p) for p in changed]
+                where = store.sources(changed)  # partition path -> what read_parquet reads
                 pcol = PARTITION_COLUMN[table]
-                prefix = str(lake) + os.sep
+                con.register("_ibet_files", pa.table({"url": list(where.values()), "rel": list(where)}))
                 con.execute(
-                    f"INSERT INTO stg_{table} BY NAME SELECT * EXCLUDE (filename, {pcol}), "
-                    f"CAST({pcol} AS {PARTITION_TYPE[pcol]}) AS {pcol}, replace(filename, ?, '') AS _partition "
+                    f"INSERT INTO stg_{table} BY NAME SELECT r.* EXCLUDE (filename, {pcol}), "
+                    f"CAST(r.{pcol} AS {PARTITION_TYPE[pcol]}) AS {pcol}, f.rel AS _partition "
                     f"FROM read_parquet(?::VARCHAR[], hive_partitioning = true, hive_types_autocast = false, "
-                    f"filename = true, union_by_name = true)", [prefix, files])
+                    f"filename = true, union_by_name = true) r JOIN _ibet_files f ON r.filename = f.url",
+                    [list(where.values())])
+                con.unregister("_ibet_files")
                 con.executemany("INSERT INTO stg_partitions VALUES (?, ?, ?, ?)",
                                 [[table, p, *now[p]] for p in changed])
             result.changed += changed
             result.removed += removed
-        manifests = _manifests(lake)
+        manifests = _manifests(store)
         con.execute("DELETE FROM stg_manifest")
         con.register("manifests_in", manifests)
         con.execute("INSERT INTO stg_manifest BY NAME SELECT * FROM manifests_in")

@@ -50,7 +50,7 @@ def home(*, lake: bool = False) -> Settings:
         fail(str(exc), Exit.NOT_FOUND)
     except SettingsError as exc:
         fail(str(exc), Exit.CONFIG)
-    if lake and not any(settings.lake.glob("*/agency=*")):
+    if lake and not settings.lake_store.has_partitions():
         fail(f"no lake in {settings.home}: ingest extracts first (`ibet ingest-inbox`), or point IBET_HOME at the "
              "home that holds them", Exit.NOT_FOUND)
     return settings

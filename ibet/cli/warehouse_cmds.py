@@ -84,7 +84,8 @@ def check(
 
     settings = home().ensure()
     try:  # integrity first, always: every lake file and every published file against its recorded digest
-        verify_files(settings.lake, sorted(p for t in TABLES for p in _lake_partitions(settings.lake, t)))
+        store = settings.lake_store
+        verify_files(store, sorted(p for t in TABLES for p in _lake_partitions(store, t)))
         verify_published(settings)
     except (LakeIntegrityError, PublishedIntegrityError) as exc:
         fail(str(exc))

@@ -35,9 +35,7 @@ def expected_files(agency: str, day: dt.date, settings: Settings | None = None) 
 
 def _changed_fiscal_files(agency: str, settings: Settings) -> list[Path]:
     """Fiscal-year files (finance) in the inbox that are new or changed since their last ingest."""
-    from ibet.ingest import manifest_path
     from foundation.lake import file_checksum
-    from foundation.lake import read_json
 
     out = []
     for s in get_agency(agency).sources:
@@ -47,7 +45,7 @@ def _changed_fiscal_files(agency: str, settings: Settings) -> list[Path]:
             key = s.match(f.name)
             if key is None:
                 continue
-            m = read_json(manifest_path(settings, s, key)) or {}
+            m = settings.lake_store.read_manifest(s.name, key) or {}
             if m.get("checksum") != file_checksum(f):
                 out.append(f)
     return out
@@ -87,15 +85,13 @@ def ingest_day(agency: str, day: dt.date, settings: Settings | None = None) -> d
 
 def verify_counts(summary: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
     """Check conservation from the manifests just written: read = loaded + quarantined, per file."""
-    from ibet.ingest import manifest_path
-    from foundation.lake import read_json
     from foundation.registry import source_for
 
     settings = settings or get_settings()
     problems = []
     for name in summary["files"]:
         source, key = source_for(summary["agency"], name)
-        m = read_json(manifest_path(settings, source, key))
+        m = settings.lake_store.read_manifest(source.name, key)
         if m is None or m.get("file") != name:
             problems.append(f"{name}: no manifest")
         elif m["rows_read"] != m["rows_loaded"] + m["rows_quarantined"]:
