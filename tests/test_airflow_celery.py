@@ -128,6 +128,10 @@ def test_celery_two_workers_one_killed_mid_ingest(servers, tmp_path, monkeypatch
         victim_final = af.sql("SELECT state, hostname, try_number FROM task_instance WHERE dag_id = %s AND task_id = %s",
                               (victim_dag, victim_task))[0]
         events = af.sql("SELECT a.name, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id")
+        spans = af.sql("SELECT dag_id, start_date, end_date FROM task_instance WHERE dag_id LIKE 'ibet_ingest_%%' "
+                       "AND start_date IS NOT NULL AND end_date IS NOT NULL UNION ALL "
+                       "SELECT dag_id, start_date, end_date FROM task_instance_history WHERE dag_id LIKE "
+                       "'ibet_ingest_%%' AND start_date IS NOT NULL AND end_date IS NOT NULL")
 
     # the killed try was worker1's; the retry ran on worker2 and succeeded
     assert victim_final[0] == "success" and victim_final[1] == "worker2" and victim_final[2] > victim_try, victim_final
@@ -137,6 +141,9 @@ def test_celery_two_workers_one_killed_mid_ingest(servers, tmp_path, monkeypatch
         if host:
             per_worker[host] = per_worker.get(host, 0) + 1
     assert set(per_worker) == {"worker1", "worker2"}, per_worker  # both ran tasks; no task ran anywhere else
+    # different agencies' tasks ran at the same time (on two workers of two slots each)
+    overlapping = {(a, b) for a, s1, e1 in spans for b, s2, e2 in spans if a < b and s1 < e2 and s2 < e1}
+    assert overlapping, "no two agencies' tasks ever overlapped"
     # the warehouse-writing tasks ran in the one-slot pool
     assert {p for d, t, _, _, _, p in tries if d == "ibet_marts" and t != "plan"} == {MARTS_POOL}
 

@@ -163,3 +163,15 @@ def test_database_urls_name_drivers_that_are_installed():
         url = make_url(re.sub(r"\$\{[^}]*\}", "secret", env[name]).removeprefix("db+"))
         url.get_dialect().import_dbapi()  # raises ModuleNotFoundError when the driver is missing
         assert url.drivername == "postgresql+psycopg2", (name, url.drivername)
+
+
+def test_workers_scale_out_and_the_lake_can_be_object_storage():
+    doc = _compose()
+    assert doc["services"]["airflow-worker"]["deploy"]["replicas"] >= 2
+    env = doc["x-airflow-common"]["environment"]
+    assert env["IBET_LAKE_URI"] == "${IBET_LAKE_URI:-}"  # the ibet-home volume unless set
+    # object storage credentials come from .env or the instance role: no value is written in the file
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        assert env[name] == f"${{{name}:-}}"
+    example = (ROOT / ".env.example").read_text()
+    assert all(f"\n{k}=" in example for k in ("IBET_LAKE_URI", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID"))

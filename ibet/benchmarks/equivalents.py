@@ -88,6 +88,9 @@ DECLARED: list[tuple[str, str, tuple[str, ...], str]] = [
         'pl.col("column").unique(maintain_order=True).str.join(";").alias("columns"),',
         'pl.col("check").unique(maintain_order=True).str.join(";").alias("checks"),',
         'pl.col("reason").unique(maintain_order=True).str.join("; ").alias("reason"),')],
+    (VALIDATE, 'pl.col("parent_record"), pl.col("record"), nulls_last=False, maintain_order=True)',
+     ("ReplaceFalseWithTrue",), "within one level parent_record is null for every row (the top level, unparsed "
+                                "lines included) or for none (child levels): where nulls sort never matters"),
     (VALIDATE, "if parent_level is not None and parent_level in bad_pos:", ("ReplaceAndWithOr",),
      "contract levels are ordered parents first, so a parent level is always in bad_pos when a child is checked"),
     (VALIDATE, "records.insert(0, malformed.select(", ("NumberReplacer",),
