@@ -135,6 +135,9 @@ class LocalLake(LakeStore):
     def checksum(self, rel: str) -> str:
         return file_checksum(self.root / rel)
 
+    def has_partitions(self) -> bool:
+        return any(self.root.glob("*/agency=*"))
+
     def sources(self, rels: list[str]) -> dict[str, str]:
         return {rel: str(self.root / rel) for rel in rels}
 

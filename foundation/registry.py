@@ -70,6 +70,12 @@ class Agency:
     owner: str = "ibet-data-engineering"
     extra_tags: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def conn_id(self) -> str:
+        """The Airflow Connection naming where the agency publishes its files (SFTP or HTTPS); absent =
+        the agency drops them in ``inbox/<agency>/`` itself (the default, and the demo's)."""
+        return f"ibet_{self.code}"
+
 
 AGENCIES: dict[str, Agency] = {
     a.code: a

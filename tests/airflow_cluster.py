@@ -20,7 +20,7 @@ PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ROOT = Path(__file__).resolve().parents[1]
-COMPONENTS = (("api-server", ["api-server", "--port", "{port}", "--workers", "1"]),
+COMPONENTS = (("api-server", ["api-server", "--host", "127.0.0.1", "--port", "{port}", "--workers", "1"]),
               ("scheduler", ["scheduler"]), ("dag-processor", ["dag-processor"]), ("triggerer", ["triggerer"]))
 
 

@@ -113,6 +113,17 @@ def chromium() -> str:
                           "a browser for the rendering tests")
 
 
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory):
+    """OpenSSH's sshd from Debian's packages (installed on first use), on a free loopback port with generated
+    host and user keys, serving SFTP from a folder the test fills; under CI=true it must be there."""
+    from tests.remote_servers import Sshd
+
+    exe = _required_tool(("sshd", "/usr/sbin/sshd"), "openssh-server", "OpenSSH's sshd for the SFTP pull tests")
+    with Sshd(exe, tmp_path_factory.mktemp("sshd")) as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def docker_compose() -> str:
     """docker-compose from Debian's packages (it renders and checks a Compose file with no Docker engine)."""

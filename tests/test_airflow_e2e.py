@@ -61,14 +61,23 @@ def _processes_with_in_argv(secret: str) -> list[str]:
     return found
 
 
-def test_scheduler_end_to_end_on_postgres(postgres, tmp_path):
+PULLED = "cbp"  #: the agency whose extract the DAG pulls from an SFTP server (the others drop theirs in the inbox)
+
+
+def test_scheduler_end_to_end_on_postgres(postgres, sshd, tmp_path):
     started = time.monotonic()
     deadline = started + DEADLINE_S
     home = tmp_path / "home"
+    # CBP publishes on its SFTP server (OpenSSH's sshd on loopback), named by the Airflow Connection
+    # ibet_cbp: the credentials live in the connection only (here its environment form)
+    sftp_conn = {"conn_type": "sftp", "host": "127.0.0.1", "port": sshd.port, "login": sshd.user,
+                 "schema": str(sshd.root / "{agency}"),
+                 "extra": {"private_key": sshd.user_private, "known_hosts": sshd.host_public}}
     env = {"IBET_HOME": str(home), "IBET_PSEUDONYM_KEY": secrets.token_hex(32),
            "IBET_DAGS_START": DAY.isoformat(), "IBET_DAGS_END": DAY.isoformat(),
            "IBET_EXTRACT_POLL_SECONDS": "2", "IBET_EXTRACT_WAIT_HOURS": "1",
-           "IBET_EXTRACT_LATE_HOURS": "0.005"}  # 18 s after a run is queued without its file: "extract late"
+           "IBET_EXTRACT_LATE_HOURS": "0.005",  # 18 s after a run is queued without its file: "extract late"
+           f"AIRFLOW_CONN_IBET_{PULLED.upper()}": json.dumps(sftp_conn)}
     settings = init_home(home)
     staging = tmp_path / "outbox"
     generate(staging, DAY, 1, 80, seed=3, dirty_rate=0.02)
@@ -77,9 +86,16 @@ def test_scheduler_end_to_end_on_postgres(postgres, tmp_path):
     with AirflowCluster(tmp_path, env) as af:
         # the scheduler creates one run per agency for the day; their sensors defer, waiting for files
         def waiting():
-            rows = af.sql("SELECT dag_id, state FROM task_instance WHERE task_id = 'wait_for_extract'")
-            return len(rows) == len(ingest_ids) and all(s in ("deferred", "up_for_reschedule") for _, s in rows)
-        _wait(af, "every ingest DAG to wait (deferred) for its extract", waiting, deadline)
+            rows = af.sql("SELECT dag_id, state FROM task_instance WHERE task_id = 'wait_for_extract' "
+                          "AND dag_id <> %s", (f"ibet_ingest_{PULLED}",))
+            pulling = af.sql("SELECT state FROM task_instance WHERE task_id = 'pull_extract' AND dag_id = %s",
+                             (f"ibet_ingest_{PULLED}",))
+            # the pull polls the server (each poll is a login in sshd's log) and reschedules itself between polls
+            polled = sshd.log.read_text(errors="replace").count("Accepted publickey")
+            return len(rows) == len(ingest_ids) - 1 and all(s == "deferred" for _, s in rows) and polled >= 1 \
+                and pulling and pulling[0][0] in ("up_for_reschedule", "scheduled", "queued", "running")
+        _wait(af, "every ingest DAG to wait for its extract (deferred on the inbox, or polling the SFTP server)",
+              waiting, deadline)
 
         # the files are late: the DAG deadline alert fires (scheduler -> triggerer callback -> alert log)
         alert_log = settings.logs / "alerts.jsonl"
@@ -95,7 +111,7 @@ def test_scheduler_end_to_end_on_postgres(postgres, tmp_path):
                    for code, a in late.items())
         # the partners drop their files
         for agency_dir in sorted(p for p in staging.iterdir() if p.is_dir()):
-            target = settings.inbox / agency_dir.name
+            target = (sshd.root if agency_dir.name == PULLED else settings.inbox) / agency_dir.name
             target.mkdir(parents=True, exist_ok=True)
             for f in sorted(agency_dir.iterdir()):
                 shutil.copy2(f, target / (f.name + ".part"))
@@ -167,7 +183,9 @@ def test_scheduler_end_to_end_on_postgres(postgres, tmp_path):
     # the key, and the HMAC pads that stand for it, are in no argument, XCom, asset extra, task log or file
     from foundation.privacy import _pads
 
-    secret_forms = {key_hex, key_hex.upper(), *_pads(bytes.fromhex(key_hex))}
+    # ... and neither is the SFTP private key (any line of its body)
+    key_lines = [ln for ln in sshd.user_private.splitlines() if ln and not ln.startswith("-----")]
+    secret_forms = {key_hex, key_hex.upper(), *_pads(bytes.fromhex(key_hex)), *key_lines}
     assert in_argv == []
     assert xcoms and not [x for x in xcoms if any(f in (x[2] or "") for f in secret_forms)]
     assert not [e for _, e in events if any(f in json.dumps(e, default=str) for f in secret_forms)]
@@ -176,7 +194,12 @@ def test_scheduler_end_to_end_on_postgres(postgres, tmp_path):
     outputs = [p for p in settings.home.rglob("*") if p.is_file()]
     assert not [p for p in outputs if any(f.encode() in p.read_bytes() for f in secret_forms)]
     audit_actions = {json.loads(x)["action"] for x in (settings.home / "audit" / "audit.jsonl").read_text().splitlines()}
-    assert {"ingest", "build", "gate", "publish"} <= audit_actions  # the scheduler's work is in the audit trail
+    assert {"fetch", "ingest", "build", "gate", "publish"} <= audit_actions  # the scheduler's work is in the audit trail
+    fetched = [json.loads(x) for x in (settings.home / "audit" / "audit.jsonl").read_text().splitlines()
+               if json.loads(x)["action"] == "fetch"]
+    assert {f["agency"] for f in fetched} == {PULLED} and all(f"127.0.0.1:{sshd.port}" in f["source"] for f in fetched)
+    assert sorted(p.name for p in (settings.inbox / PULLED).iterdir()) == sorted(
+        p.name for p in (staging / PULLED).iterdir())  # pulled into the inbox, whole, no temporary file left
 
     lake = pl.read_parquet(settings.lake / "events" / "*" / "*" / "*.parquet", hive_partitioning=True)
     assert sorted(lake["agency"].unique().to_list()) == sorted(a for a in AGENCIES if a != "program")

@@ -84,9 +84,10 @@ def test_dag_hygiene(dagbag):
         assert sum(r == 0 for r in d["retries"]) <= (1 if dag_id == "ibet_marts" else 0), dag_id
     for code, agency in AGENCIES.items():
         d = dagbag["dags"][f"ibet_ingest_{code}"]
-        assert d["tasks"] == ["ingest", "record_counts", "wait_for_extract"]
-        # a chain, not two roots: ingest waits for its file, counts wait for ingest
-        assert d["upstream"] == {"wait_for_extract": [], "ingest": ["wait_for_extract"], "record_counts": ["ingest"]}
+        assert d["tasks"] == ["ingest", "pull_extract", "record_counts", "wait_for_extract"]
+        # a chain, not two roots: the pull, then the wait for the file, ingest, counts
+        assert d["upstream"] == {"pull_extract": [], "wait_for_extract": ["pull_extract"],
+                                 "ingest": ["wait_for_extract"], "record_counts": ["ingest"]}
         assert d["deadline"] == [{"reference": "DagRunQueuedAtDeadline", "hours": 6.0,
                                   "callback": "ibet.orchestration.alerts.extract_late",
                                   "kwargs": {"agency": code, "hours": 6.0}}]

@@ -89,6 +89,38 @@ def make_ingest_dag(agency_code: str, docs_dir: Path) -> DAG:
               *agency.extra_tags],
         doc_md=contract_doc(docs_dir, agency),
     ) as dag:
+        @task.sensor(
+            task_id="pull_extract", poke_interval=sched.extract_poll_seconds, mode="reschedule",
+            timeout=sched.extract_wait_hours * 3600,
+            doc_md=f"Fetch the day's files from where {agency.code} publishes them (Airflow Connection "
+                   f"`{agency.conn_id}`: SFTP or HTTPS) into its inbox, atomically, checked against the published "
+                   "SHA-256 when there is one; a no-op when the same bytes were already fetched. Without that "
+                   "connection the agency drops its files in the inbox itself and this step passes at once. "
+                   "Not published yet: polls again every `IBET_EXTRACT_POLL_SECONDS` until "
+                   "`IBET_EXTRACT_WAIT_HOURS` after the day, then fails naming agency, date and source. A network "
+                   "or server error fails the try, retried with exponential back-off; refused credentials or an "
+                   "unknown host key fail at once.")
+        def pull_extract(**context: Any):
+            from airflow.sdk import Connection, PokeReturnValue
+            from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
+
+            from ibet.orchestration.tasks import ExtractNotPulled, extract_date
+            from ibet.orchestration.tasks import pull_extract as pull
+
+            try:
+                conn = Connection.get(agency.conn_id)
+            except AirflowNotFoundException:
+                conn = None
+            # wait from when the file is due (the day is over) or from when this wait began (a catch-up or
+            # backfill run of an older day): a missing file then fails, naming agency, date and source
+            began = getattr(context.get("ti"), "start_date", None) or dt.datetime.now(dt.timezone.utc)
+            deadline = max(context["data_interval_end"], began) + dt.timedelta(hours=sched.extract_wait_hours)
+            try:
+                got = pull(agency_code, extract_date(context), deadline, conn)
+            except ExtractNotPulled as exc:
+                raise AirflowFailException(str(exc)) from None
+            return PokeReturnValue(is_done=got is not None, xcom_value=got)
+
         wait = ExtractSensor(
             task_id="wait_for_extract", agency=agency_code, timeout=sched.extract_wait_hours * 3600,
             poll_seconds=sched.extract_poll_seconds, soft_fail=optional_only,
@@ -122,7 +154,7 @@ def make_ingest_dag(agency_code: str, docs_dir: Path) -> DAG:
             return verify_counts(summary)
 
         landed = ingest()
-        wait >> landed
+        pull_extract() >> wait >> landed
         record_counts(landed)
     return dag
 

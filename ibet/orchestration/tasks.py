@@ -173,3 +173,43 @@ def purge_expired(settings: Settings | None = None) -> dict[str, Any]:
         raise RuntimeError(f"purged {len(result.lake_partitions)} lake partitions but the rebuild failed "
                            f"({result.build_error.split(':')[0]}): run `ibet build --full`")
     return {"deleted": len(result.deleted), "lake_partitions": result.lake_partitions, "rebuilt": result.rebuilt}
+
+
+class ExtractNotPulled(RuntimeError):
+    """The day's extract could not be pulled by its deadline, or the source refused us: the run fails."""
+
+
+def pull_extract(agency: str, day: dt.date, deadline: dt.datetime, connection: Any | None,
+                 settings: Settings | None = None, now: dt.datetime | None = None) -> dict[str, Any] | None:
+    """The ingest DAG's first step: fetch the day's files from the agency's source into its inbox.
+
+    ``connection`` is the Airflow Connection ``ibet_<agency>`` (None: the agency drops files in the inbox
+    itself, nothing to pull). Returns what was fetched, or None while the file is not published yet (the
+    sensor polls again). A network or server failure raises ``TransientPullError``: the task fails and
+    Airflow retries it with exponential back-off. Raises ``ExtractNotPulled`` when the deadline passed
+    (naming agency, date and source) or the source refused the credentials (at once, never retried).
+    """
+    from ibet.pull.endpoint import from_connection
+    from ibet.pull.errors import AuthenticationFailed, NotYetPublished, TransientPullError
+    from ibet.pull.fetch import fetch_day
+
+    if connection is None:
+        return {"agency": agency, "extract_date": day.isoformat(), "source": "inbox", "files": []}
+    settings = settings or get_settings()
+    ep = from_connection(connection, agency)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    try:
+        result = fetch_day(agency, day, ep, settings)
+    except AuthenticationFailed as exc:
+        raise ExtractNotPulled(f"{agency} {day}: {exc}") from None
+    except (NotYetPublished, TransientPullError) as exc:
+        if now >= deadline:
+            raise ExtractNotPulled(f"{agency} extract for {day} not pulled from {ep.describe()} by its deadline "
+                                   f"{deadline:%Y-%m-%d %H:%M} UTC: {exc}") from None
+        if isinstance(exc, TransientPullError):
+            raise
+        from foundation.logs import get_logger
+
+        get_logger(settings).info("%s %s: %s; polling again", agency, day, exc)
+        return None
+    return {"agency": agency, "extract_date": day.isoformat(), "source": result.source, "files": result.files}
