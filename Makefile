@@ -11,7 +11,7 @@ DEMO_DAYS ?= 7
 DEMO_ROWS ?= 500
 DEMO_FY ?= 2026-27
 
-.PHONY: setup demo test bench clean lock dag-docs airflow-ui lineage sql mutation
+.PHONY: setup demo test bench bench-latency clean lock dag-docs airflow-ui lineage sql mutation
 
 # Byte-compiled at install: these machines set PYTHONDONTWRITEBYTECODE=1, and an uncompiled venv
 # recompiles pandas/pandera/polars in every process (seconds per CLI call and per Airflow task).
@@ -63,6 +63,9 @@ sql: setup  ## the DuckDB shell on a published file, read-only (AUDIENCE=ibet|ca
 
 bench: setup
 	$(PY) -m ibet.benchmarks.ingest --rows 500000
+
+bench-latency: setup  ## drop -> published under the real scheduler (PostgreSQL, LocalExecutor), and push -> published
+	$(PY) -m ibet.benchmarks.latency
 
 clean:
 	rm -rf var .pytest_cache

@@ -83,6 +83,12 @@ class Options(BaseSettings):
     lake_uri: str = Field("", description="Where the lake lives: empty = IBET_HOME/lake, a local path, or "
                                           "s3://bucket/prefix (S3-compatible object storage; credentials from "
                                           "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_ENDPOINT_URL only).")
+    push_enabled: bool = Field(False, description="Start an agency's ingest as soon as it announces a file on "
+                                                  "Redis (the ibet_push DAG and its AssetWatcher); the daily "
+                                                  "pull stays the safety net.")
+    push_channel: str = Field("ibet.extracts", description="Redis pub/sub channel of the announcements.")
+    push_conn_id: str = Field("ibet_redis", description="Airflow Connection of the Redis server announcements "
+                                                       "are published on.")
     retry_delay_seconds: float = Field(60.0, gt=0, description="First retry delay of a task that failed on "
                                                                "infrastructure (doubles per try, up to 30 min).")
     owner_link: str = Field("mailto:ibet-data-engineering@example.org",

@@ -33,7 +33,10 @@ info = {d: {"owner": dag.owner, "tags": sorted(dag.tags), "doc": dag.doc_md or "
             "on_failure": [type(c).__name__ for t in dag.tasks for c in (t.on_failure_callback or [])],
             "retries": [t.retries for t in dag.tasks], "backoff": [t.retry_exponential_backoff for t in dag.tasks],
             "outlets": [o.name for t in dag.tasks for o in t.outlets], "catchup": dag.catchup,
-            "schedule": repr(dag.timetable)[:200], "assets": sorted(a.name for a in getattr(getattr(dag.timetable, "asset_condition", None), "objects", ()))}
+            "schedule": repr(dag.timetable)[:200],
+            "assets": sorted(a.name for a in getattr(getattr(dag.timetable, "asset_condition", None), "objects", ())),
+            "watchers": sorted(w.name for a in getattr(getattr(dag.timetable, "asset_condition", None), "objects", ())
+                               for w in (getattr(a, "watchers", None) or []))}
         for d, dag in bag.dags.items()}
 print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "parse": out, "dags": info}))
 """
@@ -72,7 +75,19 @@ def test_parse_time_of_each_dag_file(dagbag):
     for f, seconds in sorted(dagbag["parse"].items()):
         print(f"parse time {Path(f).name}: {seconds * 1000:.0f} ms")
         assert seconds < 0.5, f"{f} takes {seconds:.2f} s to parse"
-    assert {Path(f).name for f in dagbag["parse"]} == {"ibet_ingest.py", "ibet_marts.py", "ibet_purge.py"}
+    assert {Path(f).name for f in dagbag["parse"]} == {"ibet_ingest.py", "ibet_marts.py", "ibet_purge.py",
+                                                       "ibet_push.py"}
+
+
+def test_push_dag_only_when_enabled_watching_redis(tmp_path):
+    bag = _parse(tmp_path, IBET_PUSH_ENABLED="true", IBET_PUSH_CHANNEL="ibet.extracts.test")
+    assert bag["errors"] == {}
+    push = bag["dags"]["ibet_push"]
+    assert push["assets"] == ["ibet_extract_announcements"] and push["watchers"] == ["ibet_redis_announcements"]
+    assert push["tasks"] == sorted(["read_announcements", *(f"ingest_{a}" for a in AGENCIES)])
+    assert push["upstream"] == {"read_announcements": [], **{f"ingest_{a}": ["read_announcements"] for a in AGENCIES}}
+    assert sorted(push["outlets"]) == sorted(f"ibet_lake_{a}" for a in AGENCIES)
+    assert max(bag["parse"].values()) < 0.5
 
 
 def test_dag_hygiene(dagbag):

@@ -140,7 +140,10 @@ def make_ingest_dag(agency_code: str, docs_dir: Path) -> DAG:
             from ibet.orchestration.tasks import RejectedExtract, extract_date, ingest_day
 
             try:
-                summary = ingest_day(agency_code, extract_date(context))
+                # the scheduled run does not ingest again a file a push already ingested (same bytes); a
+                # backfill or a manual run re-ingests (idempotent: the same bytes)
+                scheduled = getattr(context.get("dag_run"), "run_type", None) in ("scheduled", "asset_triggered")
+                summary = ingest_day(agency_code, extract_date(context), skip_ingested=scheduled)
             except RejectedExtract as exc:
                 raise AirflowFailException(str(exc)) from None
             yield Metadata(asset, {k: summary[k] for k in ("agency", "extract_date", "rows_read", "rows_loaded",
@@ -221,6 +224,105 @@ def make_marts_dag() -> DAG:
             return publish_warehouse(gate)
 
         publish(quality_gate(build(plan())))
+    return dag
+
+
+PUSH_DAG_ID = "ibet_push"
+
+
+def make_push_dag() -> DAG | None:
+    """Ingest an agency's file as soon as it is announced on Redis (``IBET_PUSH_ENABLED``), else None.
+
+    The Redis ``MessageQueueTrigger`` runs in the triggerer as the watcher of one asset; each message becomes an
+    asset event that schedules this DAG. ``read_announcements`` keeps the valid ones (a malformed or unknown
+    message is logged and dropped: the trigger only relays text, nothing in the triggerer parses it); one task
+    per agency (from the registry) pulls and ingests its announced files, and emits its lake asset event, so
+    the marts rebuild as after a scheduled ingest. A file already in the lake (same bytes) is not ingested
+    again, by the push or by the daily run. Redis pub/sub keeps no message for a listener that is away: the
+    daily pull is the safety net.
+    """
+    opts = get_options()
+    if not opts.push_enabled:
+        return None
+    from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
+    from airflow.sdk import Asset, AssetWatcher
+
+    trigger = MessageQueueTrigger(scheme="redis+pubsub", channels=[opts.push_channel],
+                                  redis_conn_id=opts.push_conn_id, poll_interval=1)
+    announcements = Asset(name="ibet_extract_announcements", uri="x-ibet://push/extracts", group="ibet-push",
+                          watchers=[AssetWatcher(name="ibet_redis_announcements", trigger=trigger)])
+    with DAG(
+        dag_id=PUSH_DAG_ID,
+        description="An agency announces a file on Redis -> pull and ingest it at once -> lake asset event",
+        schedule=[announcements],
+        start_date=_utc(opts.dags_start),
+        catchup=False,
+        max_active_runs=1,
+        default_args=_default_args(DEFAULT_ARGS["owner"], None),
+        owner_links=_owner_links(DEFAULT_ARGS["owner"], opts),
+        tags=["ibet", "ingest", "push"],
+        doc_md=(
+            f"# IBET push\n\nRuns when an agency publishes `{{\"agency\": …, \"file\": …, \"extract_date\": …}}` on the "
+            f"Redis channel `{opts.push_channel}` (connection `{opts.push_conn_id}`). The announced file is pulled "
+            "(when the agency has a connection) and ingested at once; its lake asset event rebuilds the marts. A "
+            "file already ingested (same bytes) is not ingested again; a malformed or unknown message is logged "
+            "and dropped. The daily ingest DAGs stay the safety net.\n"),
+    ) as dag:
+
+        @task(inlets=[announcements],
+              doc_md="Keep the valid announcements of the triggering messages, per agency; log and drop the others.")
+        def read_announcements(**context: Any) -> dict:
+            from ibet.orchestration.tasks import parse_announcements
+
+            triggering = [e for evs in (context.get("triggering_asset_events") or {}).values() for e in evs]
+            seen = {getattr(e, "id", None) or id(e): e for e in triggering}
+            if triggering:
+                # an event recorded after this run's trigger time but before the scheduler created the run is
+                # linked to no run (Airflow 3.3): read the asset's events since the first trigger as well (a
+                # message read twice is harmless: a file is never ingested twice)
+                since = min(e.timestamp for e in triggering)
+                for e in context["inlet_events"][announcements].after(since.isoformat()):
+                    seen.setdefault(getattr(e, "id", None) or id(e), e)
+            events = sorted(seen.values(), key=lambda e: e.timestamp)
+            accepted, dropped = parse_announcements(e.extra for e in events)
+            import logging
+
+            for reason in dropped:  # the reason names the check that failed, never the message's content
+                logging.getLogger("ibet.push").warning("announcement dropped: %s", reason)
+            return accepted
+
+        announced = read_announcements()
+        for code in AGENCIES:
+            asset = lake_asset(code)
+
+            @task(task_id=f"ingest_{code}", outlets=[asset],
+                  doc_md=f"Pull and ingest what {code} announced (skipped when it announced nothing new).")
+            def ingest_announced_files(announced: dict, agency: str = code, asset: Any = asset, **context: Any):
+                from airflow.sdk import Connection
+                from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException, AirflowSkipException
+
+                from ibet.orchestration.tasks import RejectedExtract, ingest_announced
+
+                items = announced.get(agency) or []
+                if not items:
+                    raise AirflowSkipException(f"nothing announced by {agency}")
+                try:
+                    conn = Connection.get(AGENCIES[agency].conn_id)
+                except AirflowNotFoundException:
+                    conn = None
+                try:
+                    summaries = ingest_announced(agency, items, conn)
+                except RejectedExtract as exc:
+                    raise AirflowFailException(str(exc)) from None
+                fresh = [s for s in summaries if len(s["already_ingested"]) < len(s["files"])]
+                if not fresh:
+                    raise AirflowSkipException(f"{agency}: every announced file is already in the lake")
+                for s in fresh:
+                    yield Metadata(asset, {k: s[k] for k in ("agency", "extract_date", "rows_read", "rows_loaded",
+                                                             "rows_quarantined", "files")})
+                return summaries
+
+            ingest_announced_files(announced)
     return dag
 
 

@@ -6,6 +6,7 @@ the ingest task's process (they exist in memory between read and pseudonymizatio
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -55,10 +56,32 @@ class RejectedExtract(RuntimeError):
     """A file of the day was rejected whole; retrying cannot help."""
 
 
-def ingest_day(agency: str, day: dt.date, settings: Settings | None = None) -> dict[str, Any]:
+def already_ingested(agency: str, path: Path, settings: Settings) -> dict[str, Any] | None:
+    """The manifest of ``path`` when these very bytes were already ingested under the current key and their
+    partitions are in the lake (so the daily pull and a push never ingest one file twice), else None."""
+    from foundation.keys import fingerprint, load_key
+    from foundation.lake import file_checksum
+    from foundation.registry import source_for
+
+    source, key = source_for(agency, path.name)
+    m = settings.lake_store.read_manifest(source.name, key)
+    if not m or m.get("file") != path.name or m.get("checksum") != file_checksum(path):
+        return None
+    if m.get("key_fingerprint") != fingerprint(load_key(settings)):
+        return None
+    current = settings.lake_store.digests()
+    if any(current.get(rel, ("",))[0] != d for rel, d in (m.get("files") or {}).items()):
+        return None
+    return m
+
+
+def ingest_day(agency: str, day: dt.date, settings: Settings | None = None, skip_ingested: bool = False
+               ) -> dict[str, Any]:
     """Ingest every file of ``agency`` for ``day`` (and changed fiscal-year files); return the counts.
 
-    Idempotent: re-running a day rewrites the same partitions with the same bytes.
+    Idempotent: re-running a day rewrites the same partitions with the same bytes. With ``skip_ingested``
+    (the scheduled daily run, and a push), a file whose bytes are already in the lake is not ingested again:
+    its counts come from its manifest.
     """
     from ibet.ingest import ingest_file
 
@@ -68,15 +91,29 @@ def ingest_day(agency: str, day: dt.date, settings: Settings | None = None) -> d
     missing = [p.name for p in required if not p.exists()]
     if missing:
         raise FileNotFoundError(f"{agency} {day}: missing {', '.join(missing)}")
-    results = [ingest_file(agency, f, settings=settings) for f in files]
+    counts, skipped, rejected, partitions = [], [], {}, set()
+    for f in files:
+        done = already_ingested(agency, f, settings) if skip_ingested else None
+        if done is not None:
+            skipped.append(f.name)
+            counts.append((f.name, done["rows_read"], done["rows_loaded"], done["rows_quarantined"]))
+            partitions.add(done["partition"])
+            continue
+        r = ingest_file(agency, f, settings=settings)
+        counts.append((r.file, r.rows_read, r.rows_loaded, r.rows_quarantined))
+        if r.ok:
+            partitions.add(r.partition)
+        else:
+            rejected[r.file] = r.reason
     summary = {
         "agency": agency, "extract_date": day.isoformat(),
-        "files": [r.file for r in results],
-        "rows_read": sum(r.rows_read for r in results),
-        "rows_loaded": sum(r.rows_loaded for r in results),
-        "rows_quarantined": sum(r.rows_quarantined for r in results),
-        "partitions": sorted({r.partition for r in results if r.ok}),
-        "rejected": {r.file: r.reason for r in results if not r.ok},
+        "files": [c[0] for c in counts],
+        "rows_read": sum(c[1] for c in counts),
+        "rows_loaded": sum(c[2] for c in counts),
+        "rows_quarantined": sum(c[3] for c in counts),
+        "partitions": sorted(partitions),
+        "rejected": rejected,
+        "already_ingested": skipped,
     }
     if summary["rejected"]:  # each reason starts with its file name
         raise RejectedExtract("rejected: " + "; ".join(summary["rejected"].values()))
@@ -213,3 +250,64 @@ def pull_extract(agency: str, day: dt.date, deadline: dt.datetime, connection: A
         get_logger(settings).info("%s %s: %s; polling again", agency, day, exc)
         return None
     return {"agency": agency, "extract_date": day.isoformat(), "source": result.source, "files": result.files}
+
+
+#: what an announcement on the push channel must carry
+ANNOUNCEMENT_FIELDS = ("agency", "file", "extract_date")
+
+
+def parse_announcements(extras: Iterable[dict[str, Any] | None]) -> tuple[dict[str, list[dict[str, str]]], list[str]]:
+    """The push channel's messages (asset event extras of the Redis watcher) -> valid announcements per agency,
+    and why each other message was dropped. A message is JSON ``{"agency", "file", "extract_date"}`` whose
+    file is that agency's ICD name for that date. The reasons quote no message content (it is untrusted)."""
+    from foundation.registry import AGENCIES, source_for
+
+    accepted: dict[str, list[dict[str, str]]] = {}
+    dropped: list[str] = []
+    for i, extra in enumerate(extras):
+        payload = (extra or {}).get("payload") or {}
+        data = payload.get("data") if isinstance(payload, dict) else None
+        try:
+            msg = json.loads(data) if isinstance(data, (str, bytes)) else None
+        except ValueError:
+            msg = None
+        if not isinstance(msg, dict) or not all(isinstance(msg.get(k), str) for k in ANNOUNCEMENT_FIELDS):
+            dropped.append(f"message {i + 1}: not a JSON object with string fields {', '.join(ANNOUNCEMENT_FIELDS)}")
+            continue
+        agency = msg["agency"]
+        if agency not in AGENCIES:
+            dropped.append(f"message {i + 1}: unknown agency")
+            continue
+        try:
+            day = dt.date.fromisoformat(msg["extract_date"])
+            source, key = source_for(agency, msg["file"])
+        except ValueError:
+            dropped.append(f"message {i + 1}: {agency}: not one of its file names, or not a date")
+            continue
+        if source.partition != "extract_date" or key != day.isoformat():
+            dropped.append(f"message {i + 1}: {agency}: the file is not its daily extract of that date")
+            continue
+        item = {"file": msg["file"], "extract_date": day.isoformat()}
+        if item not in accepted.setdefault(agency, []):
+            accepted[agency].append(item)
+    return accepted, dropped
+
+
+def ingest_announced(agency: str, items: list[dict[str, str]], connection: Any | None,
+                     settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Pull (when the agency has a connection) and ingest each announced day at once; a file whose bytes are
+    already in the lake is not ingested again. Returns one summary per day."""
+    from ibet.pull.endpoint import from_connection
+    from ibet.pull.fetch import fetch_day
+
+    settings = (settings or get_settings()).ensure()
+    out = []
+    for item in items:
+        day = dt.date.fromisoformat(item["extract_date"])
+        if connection is not None:
+            fetch_day(agency, day, from_connection(connection, agency), settings)
+        elif not (settings.inbox / agency / item["file"]).exists():
+            raise FileNotFoundError(f"{agency} announced {item['file']} for {day}, but it is not in "
+                                    f"{settings.inbox / agency} and the agency has no connection to pull from")
+        out.append(ingest_day(agency, day, settings, skip_ingested=True))
+    return out
