@@ -1,9 +1,11 @@
 """Shared fixtures: a runtime home with a key, and one generated-and-ingested dataset."""
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
 import secrets
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,8 +13,9 @@ from typing import Iterator
 
 import pytest
 
-# Airflow creates its home when first imported: never the developer's ~/airflow
+# Airflow creates its home when first imported: never the developer's ~/airflow (removed at exit)
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="ibet-tests-airflow-")
+atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], True)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 
 from ibet.generator import generate  # noqa: E402
