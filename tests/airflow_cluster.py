@@ -154,6 +154,21 @@ class AirflowCluster:
         self.procs[name].wait(timeout=30)
         self.killed.add(name)
 
+    def wait(self, what: str, check, deadline: float, every: float = 1.0):
+        """Poll ``check`` until it returns something true (returned) or the shared safety ``deadline``
+        passes; fail at once, with the components' logs, if a component exited."""
+        import pytest
+
+        while time.monotonic() < deadline:
+            dead = self.alive()
+            if dead:
+                pytest.fail(f"Airflow component(s) exited: {dead}\n{self.log_tail()}")
+            got = check()
+            if got:
+                return got
+            time.sleep(every)
+        pytest.fail(f"timed out waiting for {what}\n{self.log_tail()}")
+
     def alive(self) -> list[str]:
         """The components that exited, except those the test killed on purpose."""
         return [n for n, p in self.procs.items() if p.poll() is not None and n not in self.killed]

@@ -116,6 +116,19 @@ def chromium() -> str:
                           "a browser for the rendering tests")
 
 
+@pytest.fixture()
+def airflow_servers() -> None:
+    """PostgreSQL and Redis on 127.0.0.1, as the Airflow stack tests need them: skip without them, except
+    under CI=true, where they must run."""
+    from tests.airflow_cluster import postgres_available, redis_available
+
+    why = postgres_available() or redis_available()
+    if why:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true requires PostgreSQL and Redis: {why}")
+        pytest.skip(why)
+
+
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory: pytest.TempPathFactory):
     """OpenSSH's sshd from Debian's packages (installed on first use), on a free loopback port with generated

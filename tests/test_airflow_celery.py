@@ -20,32 +20,13 @@ from foundation.registry import AGENCIES
 from foundation.settings import Settings, init_home
 from ibet.generator import generate
 from ibet.orchestration.pools import MARTS_POOL
-from tests.airflow_cluster import AirflowCluster, postgres_available, redis_available
+from tests.airflow_cluster import AirflowCluster
 from warehouse.build import published_path
 
 DAY = dt.date(2026, 11, 3)
 DEADLINE_S = 1200  # a safety budget every wait shares, never a speed target
 
 
-@pytest.fixture()
-def servers():
-    why = postgres_available() or redis_available()
-    if why:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true requires PostgreSQL and Redis: {why}")
-        pytest.skip(why)
-
-
-def _wait(cluster: AirflowCluster, what: str, check, deadline: float, every: float = 1.0):
-    while time.monotonic() < deadline:
-        dead = cluster.alive()
-        if dead:
-            pytest.fail(f"Airflow component(s) exited: {dead}\n{cluster.log_tail()}")
-        got = check()
-        if got:
-            return got
-        time.sleep(every)
-    pytest.fail(f"timed out waiting for {what}\n{cluster.log_tail()}")
 
 
 def _drop(staging: Path, inbox: Path) -> None:
@@ -62,7 +43,7 @@ def _lake_files(settings: Settings) -> dict[str, bytes]:
             if "_ingest" not in p.parts}
 
 
-def test_celery_two_workers_one_killed_mid_ingest(servers, tmp_path, monkeypatch):
+def test_celery_two_workers_one_killed_mid_ingest(airflow_servers, tmp_path, monkeypatch):
     started = time.monotonic()
     deadline = started + DEADLINE_S
     key = secrets.token_hex(32)
@@ -100,7 +81,7 @@ def test_celery_two_workers_one_killed_mid_ingest(servers, tmp_path, monkeypatch
             rows = af.sql("SELECT dag_id, task_id, try_number FROM task_instance WHERE hostname = 'worker1' "
                           "AND state = 'running' AND task_id = 'ingest'")
             return rows[0] if rows else None
-        victim_dag, victim_task, victim_try = _wait(af, "worker1 to run an ingest task", victim, deadline, every=0.2)
+        victim_dag, victim_task, victim_try = af.wait("worker1 to run an ingest task", victim, deadline, every=0.2)
         af.kill("worker1")
         killed_at = time.monotonic()
 
@@ -110,7 +91,7 @@ def test_celery_two_workers_one_killed_mid_ingest(servers, tmp_path, monkeypatch
             if failed:
                 pytest.fail(f"ingest runs failed: {failed}\n{af.log_tail()}")
             return sorted(d for d, _ in rows) == ingest_ids and all(s == "success" for _, s in rows)
-        _wait(af, "every ingest run to succeed (the killed task retried on worker2)", ingested, deadline)
+        af.wait("every ingest run to succeed (the killed task retried on worker2)", ingested, deadline)
         recovered = time.monotonic() - killed_at
 
         def published():
@@ -121,7 +102,7 @@ def test_celery_two_workers_one_killed_mid_ingest(servers, tmp_path, monkeypatch
                               "WHERE r.dag_id = 'ibet_marts'")[0][0]
             return consumed == len(AGENCIES) and rows and all(s == "success" for (s,) in rows) \
                 and published_path(settings, "ibet").exists()
-        _wait(af, "the asset-triggered marts runs to publish", published, deadline)
+        af.wait("the asset-triggered marts runs to publish", published, deadline)
 
         tries = af.sql("SELECT dag_id, task_id, try_number, hostname, state, pool FROM task_instance "
                        "UNION ALL SELECT dag_id, task_id, try_number, hostname, state, pool FROM task_instance_history")

@@ -20,32 +20,13 @@ import pytest
 from ibet.generator import generate
 from foundation.registry import AGENCIES
 from foundation.settings import init_home
-from tests.airflow_cluster import AIRFLOW, REDIS_URL, AirflowCluster, postgres_available, redis_available
+from tests.airflow_cluster import AIRFLOW, REDIS_URL, AirflowCluster
 from warehouse.build import published_path
 
 DAY = dt.date(2026, 11, 2)
 DEADLINE_S = 900  # a safety budget every wait shares (never a speed target: the benchmark measures speed)
 
 
-@pytest.fixture()
-def postgres():
-    why = postgres_available() or redis_available()
-    if why:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true requires PostgreSQL: {why}")
-        pytest.skip(why)
-
-
-def _wait(cluster: AirflowCluster, what: str, check, deadline: float, every: float = 2.0):
-    while time.monotonic() < deadline:
-        dead = cluster.alive()
-        if dead:
-            pytest.fail(f"Airflow component(s) exited: {dead}\n{cluster.log_tail()}")
-        got = check()
-        if got:
-            return got
-        time.sleep(every)
-    pytest.fail(f"timed out waiting for {what}\n{cluster.log_tail()}")
 
 
 def _processes_with_in_argv(secret: str) -> list[str]:
@@ -64,7 +45,7 @@ def _processes_with_in_argv(secret: str) -> list[str]:
 PULLED = "cbp"  #: the agency whose extract the DAG pulls from an SFTP server (the others drop theirs in the inbox)
 
 
-def test_scheduler_end_to_end_on_postgres(postgres, sshd, tmp_path):
+def test_scheduler_end_to_end_on_postgres(airflow_servers, sshd, tmp_path):
     started = time.monotonic()
     deadline = started + DEADLINE_S
     home = tmp_path / "home"
@@ -97,7 +78,7 @@ def test_scheduler_end_to_end_on_postgres(postgres, sshd, tmp_path):
             polled = sshd.log.read_text(errors="replace").count("Accepted publickey")
             return len(rows) == len(ingest_ids) - 1 and all(s == "deferred" for _, s in rows) and polled >= 1 \
                 and pulling and pulling[0][0] in ("up_for_reschedule", "scheduled", "queued", "running")
-        _wait(af, "every ingest DAG to wait for its extract (deferred on the inbox, or polling the SFTP server)",
+        af.wait("every ingest DAG to wait for its extract (deferred on the inbox, or polling the SFTP server)",
               waiting, deadline)
 
         # the files are late: the DAG deadline alert fires (scheduler -> triggerer callback -> alert log)
@@ -109,7 +90,7 @@ def test_scheduler_end_to_end_on_postgres(postgres, sshd, tmp_path):
             got = [json.loads(x) for x in alert_log.read_text().splitlines()]
             late = {a["agency"]: a for a in got if a["kind"] == "extract_late"}
             return late if set(late) == set(AGENCIES) else None
-        late = _wait(af, "an 'extract late' alert for every agency", late_alerts, deadline)
+        late = af.wait("an 'extract late' alert for every agency", late_alerts, deadline)
         assert all(a["extract_date"] == DAY.isoformat() and a["dag_id"] == f"ibet_ingest_{code}"
                    for code, a in late.items())
         # the partners drop their files
@@ -131,7 +112,7 @@ def test_scheduler_end_to_end_on_postgres(postgres, sshd, tmp_path):
             if failed:
                 pytest.fail(f"ingest runs failed: {failed}\n{af.log_tail()}")
             return len(rows) == len(ingest_ids) and all(s == "success" for _, s in rows)
-        _wait(af, "every ingest DAG run to succeed", ingested, deadline)
+        af.wait("every ingest DAG run to succeed", ingested, deadline)
 
         def marts_done():
             rows = af.sql("SELECT state, run_type FROM dag_run WHERE dag_id = 'ibet_marts'")
@@ -142,7 +123,7 @@ def test_scheduler_end_to_end_on_postgres(postgres, sshd, tmp_path):
             # done when every asset event was consumed by a marts run and every such run succeeded
             return consumed == len(AGENCIES) and rows and all(s == "success" for s, _ in rows) \
                 and published_path(settings, "ibet").exists()
-        _wait(af, "the asset-triggered marts run to publish", marts_done, deadline)
+        af.wait("the asset-triggered marts run to publish", marts_done, deadline)
         published = max(published_path(settings, a).stat().st_mtime for a in ("ibet", "can", "usa", "evaluator"))
 
         latency = published - dropped
@@ -158,7 +139,7 @@ def test_scheduler_end_to_end_on_postgres(postgres, sshd, tmp_path):
             if any(s == "failed" for (s,) in rows):
                 pytest.fail(f"backfill run failed\n{af.log_tail()}")
             return rows and all(s == "success" for (s,) in rows)
-        _wait(af, "the backfill run to succeed", backfilled, deadline)
+        af.wait("the backfill run to succeed", backfilled, deadline)
         assert {p: p.read_bytes() for p in before} == before and before
 
         # push: ICE announces the next day's file on Redis; no scheduled run exists for that day
@@ -166,7 +147,7 @@ def test_scheduler_end_to_end_on_postgres(postgres, sshd, tmp_path):
 
         channel, pushed_day = env["IBET_PUSH_CHANNEL"], DAY + dt.timedelta(days=1)
         bus = redis.Redis.from_url(REDIS_URL)
-        _wait(af, "the triggerer's Redis watcher to subscribe", lambda: dict(bus.pubsub_numsub(channel)).get(
+        af.wait("the triggerer's Redis watcher to subscribe", lambda: dict(bus.pubsub_numsub(channel)).get(
             channel.encode(), 0) >= 1, deadline, every=0.5)
         generate(tmp_path / "pushed", pushed_day, 1, 80, seed=9, dirty_rate=0.02, agencies_=["ice"])
         (settings.inbox / "ice").mkdir(parents=True, exist_ok=True)
@@ -182,7 +163,7 @@ def test_scheduler_end_to_end_on_postgres(postgres, sshd, tmp_path):
             not taken (a repeated announcement of one file is harmless: it is never ingested twice)."""
             before = announcements()
             while time.monotonic() < deadline:
-                _wait(af, "a listener on the channel", lambda: bus.publish(channel, text) >= 1, deadline, every=0.2)
+                af.wait("a listener on the channel", lambda: bus.publish(channel, text) >= 1, deadline, every=0.2)
                 taken_by = time.monotonic() + 15
                 while time.monotonic() < taken_by:
                     if announcements() > before:
@@ -196,7 +177,7 @@ def test_scheduler_end_to_end_on_postgres(postgres, sshd, tmp_path):
         pushed_at = time.time()
         push(message)
         partition = settings.lake / "events" / "agency=ice" / f"extract_date={pushed_day.isoformat()}"
-        _wait(af, "the pushed file to land in the lake", partition.exists, deadline, every=0.2)
+        af.wait("the pushed file to land in the lake", partition.exists, deadline, every=0.2)
         push_to_lake = time.time() - pushed_at
 
         def pushed_published():
@@ -211,12 +192,12 @@ def test_scheduler_end_to_end_on_postgres(postgres, sshd, tmp_path):
                                    [pushed_name]).fetchall()[0][0] > 0
             finally:
                 con.close()
-        _wait(af, "the pushed file's events to be published", pushed_published, deadline, every=0.5)
+        af.wait("the pushed file's events to be published", pushed_published, deadline, every=0.5)
         push_to_published = time.time() - pushed_at
         # the same announcement again: the push run skips the file already in the lake (never ingested twice)
         push_sql = ("SELECT r.state, ti.state FROM dag_run r JOIN task_instance ti ON ti.dag_id = r.dag_id "
                     "AND ti.run_id = r.run_id WHERE r.dag_id = 'ibet_push' AND ti.task_id = 'ingest_ice' ORDER BY r.id")
-        _wait(af, "the push runs to finish", lambda: all(r[0] in ("success", "failed") for r in af.sql(push_sql)),
+        af.wait("the push runs to finish", lambda: all(r[0] in ("success", "failed") for r in af.sql(push_sql)),
               deadline)
         runs_before = len(af.sql(push_sql))
         push(message)
@@ -224,7 +205,7 @@ def test_scheduler_end_to_end_on_postgres(postgres, sshd, tmp_path):
         def second_push_done():
             rows = af.sql(push_sql)
             return rows if len(rows) > runs_before and all(r[0] in ("success", "failed") for r in rows) else None
-        push_runs = _wait(af, "the repeated announcement's push run", second_push_done, deadline)
+        push_runs = af.wait("the repeated announcement's push run", second_push_done, deadline)
         bus.close()
         assert all(r == "success" for r, _ in push_runs), push_runs
         assert [t for _, t in push_runs].count("success") == 1 and push_runs[-1][1] == "skipped", push_runs
