@@ -71,6 +71,12 @@ class Agency:
     extra_tags: tuple[str, ...] = field(default_factory=tuple)
 
     @property
+    def daily_sources(self) -> tuple[Source, ...]:
+        """The files it sends for each extract date (not the fiscal-year files): what a day's run waits for
+        in the inbox and pulls from the agency's server."""
+        return tuple(s for s in self.sources if s.partition == "extract_date")
+
+    @property
     def conn_id(self) -> str:
         """The Airflow Connection naming where the agency publishes its files (SFTP or HTTPS); absent =
         the agency drops them in ``inbox/<agency>/`` itself (the default, and the demo's)."""

@@ -26,9 +26,7 @@ def expected_files(agency: str, day: dt.date, settings: Settings | None = None) 
     """(required, optional) inbox paths of ``agency``'s daily files for ``day``."""
     settings = settings or get_settings()
     required, optional = [], []
-    for s in get_agency(agency).sources:
-        if s.partition != "extract_date":
-            continue
+    for s in get_agency(agency).daily_sources:
         path = settings.inbox / s.agency / s.filename_for(day)
         (required if s.required else optional).append(path)
     return required, optional

@@ -38,7 +38,7 @@ class FetchResult:
 
 def expected_names(agency: str, day: dt.date) -> list[tuple[str, bool]]:
     """(file name, required) of every daily file ``agency`` publishes for ``day``."""
-    return [(s.filename_for(day), s.required) for s in get_agency(agency).sources if s.partition == "extract_date"]
+    return [(s.filename_for(day), s.required) for s in get_agency(agency).daily_sources]
 
 
 async def _fetch_all(agency: str, day: dt.date, ep: Endpoint, settings: Settings) -> FetchResult:
