@@ -66,11 +66,20 @@ def char_tables() -> tuple[dict[str, str], dict[str, str]]:
     return translit, skeleton
 
 
-def _map_literal(table: dict[str, str]) -> str:
-    def q(s: str) -> str:
-        return "'" + s.replace("'", "''") + "'"
-    keys, values = zip(*sorted(table.items())) if table else ((), ())
-    return f"MAP([{', '.join(map(q, keys))}]::VARCHAR[], [{', '.join(map(q, values))}]::VARCHAR[])"
+def _offsets() -> list[tuple[tuple[int, int], int]]:
+    """Each tabulated range with the position of its first character in the tables' lists."""
+    out, start = [], 0
+    for lo, hi in _RANGES:
+        out.append(((lo, hi), start))
+        start += hi - lo + 1
+    return out
+
+
+def _list_literal(table: dict[str, str]) -> str:
+    """The table as a list indexed by ``ibet_char_slot`` (NULL where a character has no entry)."""
+    def q(c: str) -> str:
+        return "NULL" if c not in table else "'" + table[c].replace("'", "''") + "'"
+    return "[" + ", ".join(q(chr(cp)) for lo, hi in _RANGES for cp in range(lo, hi + 1)) + "]::VARCHAR[]"
 
 
 def install_macros(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
@@ -81,15 +90,25 @@ def install_macros(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     """
     ipad, opad = _pads(key)
     translit, skeleton = char_tables()
-    con.execute(f"SET VARIABLE ibet_translit = {_map_literal(translit)}")
-    con.execute(f"SET VARIABLE ibet_skeleton = {_map_literal(skeleton)}")
+    con.execute(f"SET VARIABLE ibet_translit = {_list_literal(translit)}")
+    con.execute(f"SET VARIABLE ibet_skeleton = {_list_literal(skeleton)}")
     con.execute("CREATE OR REPLACE TEMP MACRO ibet_mixed_script(x) AS "
                 "regexp_matches(x, '\\p{Latin}') AND regexp_matches(x, '[\\p{Cyrillic}\\p{Greek}]')")
+    # Folding looks each character up by its code point (a list index, not a search of the table), and
+    # ASCII text (as many bytes as characters) skips it: the tables hold no ASCII character.
+    index = " ".join(f"WHEN cp BETWEEN {lo} AND {hi} THEN cp - {lo - start - 1}" for (lo, hi), start in _offsets())
+    con.execute(f"CREATE OR REPLACE TEMP MACRO ibet_char_slot(cp) AS CASE {index} END")
+
+    def lookup(tables: str) -> str:
+        return ("array_to_string(list_transform(string_split(nfc_normalize(CAST(x AS VARCHAR)), ''), lambda ch: "
+                f"coalesce({tables}, ch)), '')")
+    translit_at = "getvariable('ibet_translit')[ibet_char_slot(unicode(ch))]"
+    skeleton_at = "getvariable('ibet_skeleton')[ibet_char_slot(unicode(ch))]"
     con.execute(
-        "CREATE OR REPLACE TEMP MACRO ibet_fold(x) AS CASE WHEN x IS NULL THEN NULL ELSE array_to_string("
-        "list_transform(string_split(nfc_normalize(CAST(x AS VARCHAR)), ''), lambda ch: coalesce("
-        "CASE WHEN ibet_mixed_script(CAST(x AS VARCHAR)) THEN getvariable('ibet_skeleton')[ch] END, "
-        "getvariable('ibet_translit')[ch], ch)), '') END")
+        "CREATE OR REPLACE TEMP MACRO ibet_fold(x) AS CASE WHEN x IS NULL THEN NULL "
+        "WHEN strlen(CAST(x AS VARCHAR)) = length(CAST(x AS VARCHAR)) THEN CAST(x AS VARCHAR) "
+        f"WHEN ibet_mixed_script(CAST(x AS VARCHAR)) THEN {lookup(skeleton_at + ', ' + translit_at)} "
+        f"ELSE {lookup(translit_at)} END")
     con.execute("CREATE OR REPLACE TEMP MACRO ibet_norm(x) AS "
                 "nullif(regexp_replace(upper(ibet_fold(x)), '[^A-Z0-9]', '', 'g'), '')")
     con.execute(
