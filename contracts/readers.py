@@ -12,6 +12,7 @@ import io
 import mmap
 import re
 from pathlib import Path
+from typing import Any, Iterator
 
 import numpy as np
 import polars as pl
@@ -56,8 +57,10 @@ def _header(path: Path, delimiter: str) -> list[str]:
     return [n.strip() for n in names]
 
 
-def read_delimited(path: Path, delimiter: str, required: list[str]) -> pl.DataFrame:
-    """A delimited text file with a header, every column as text (empty -> null)."""
+def iter_delimited(path: Path, delimiter: str, required: list[str], batch_bytes: int) -> Iterator[pl.DataFrame]:
+    """The records of a delimited text file with a header, in batches of about ``batch_bytes`` of text
+    (pyarrow's streaming reader: memory holds one batch, whatever the file's size); every column as
+    text (empty -> null), ``_row`` the record's number in the file. At least one batch, maybe empty."""
     names = _header(path, delimiter)
     missing = [c for c in required if c not in names]
     if missing:
@@ -65,19 +68,34 @@ def read_delimited(path: Path, delimiter: str, required: list[str]) -> pl.DataFr
     if len(set(names)) != len(names):
         raise RejectedFile("duplicate column names in header")
     _check_complete_text(path)
+
+    def unreadable(exc: BaseException) -> RejectedFile:
+        return RejectedFile(f"unreadable as {delimiter!r}-delimited UTF-8 text: {safe_parser_message(exc)}")
+
     try:
-        table = pacsv.read_csv(
+        reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(use_threads=True, block_size=64 << 20),
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=max(int(batch_bytes), 1 << 16)),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  strings_can_be_null=True, quoted_strings_can_be_null=True),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise RejectedFile(f"unreadable as {delimiter!r}-delimited UTF-8 text: {safe_parser_message(exc)}") from None
-    df = pl.from_arrow(table)
-    assert isinstance(df, pl.DataFrame)
-    return df.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+        raise unreadable(exc) from None
+    first = 1
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            raise unreadable(exc) from None
+        df = pl.from_arrow(batch)
+        assert isinstance(df, pl.DataFrame)
+        yield df.with_row_index(ROW, offset=first).with_columns(pl.col(ROW).cast(pl.Int64))
+        first += batch.num_rows
+    if first == 1:
+        yield pl.DataFrame(schema={ROW: pl.Int64, **{n: pl.Utf8 for n in names}})
 
 
 def _check_complete_text(path: Path) -> None:
@@ -97,70 +115,101 @@ _LINE_REASONS = """CASE WHEN s IS NULL THEN 'line is not UTF-8 text'
                         WHEN json_type(s) <> 'OBJECT' THEN 'line is not a JSON object' END"""
 
 
-def _split_lines(data: bytes) -> pa.Table:
-    """Each line of ``data`` (newline included) with its 1-based number: the line boundaries found
-    by numpy, the bytes shared with ``data`` (zero copy), no Python loop over lines."""
+def _split_lines(data: bytes, before: int = 0) -> pa.Table:
+    """Each line of ``data`` (newline included) with its 1-based number (after ``before`` lines): the
+    line boundaries found by numpy, the bytes shared with ``data`` (zero copy), no loop over lines."""
     newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
     offsets = np.concatenate(([0], newlines + 1)).astype(np.int64)
     if not data.endswith(b"\n"):
         offsets = np.append(offsets, len(data))
     n = len(offsets) - 1
     lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-    return pa.table({"n": pa.array(np.arange(1, n + 1, dtype=np.int64)), "line": lines})
+    return pa.table({"n": pa.array(np.arange(before + 1, before + n + 1, dtype=np.int64)), "line": lines})
 
 
-def read_ndjson(path: Path, schema: dict[str, pl.DataType]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """JSON Lines with an explicit schema (unknown keys ignored, absent keys null), line by line.
+def _line_blocks(path: Path, batch_bytes: int) -> Iterator[bytes]:
+    """The file in blocks of whole lines of about ``batch_bytes`` (the last one as it ends)."""
+    with open(path, "rb") as fh:
+        carry = b""
+        while True:
+            block = fh.read(max(int(batch_bytes), 1 << 16))
+            if not block:
+                break
+            data = carry + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                continue
+            carry = data[cut + 1:]
+            yield data[:cut + 1]
+        if carry:
+            yield carry
 
-    Returns the records (``_row`` = their line number) and the malformed lines as
+
+def iter_ndjson(path: Path, schema: dict[str, pl.DataType], batch_bytes: int
+                ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """JSON Lines with an explicit schema (unknown keys ignored, absent keys null), line by line, in
+    batches of about ``batch_bytes``.
+
+    Yields per batch the records (``_row`` = their line number) and the malformed lines as
     ``(record, reason)``: a line that is not UTF-8, not JSON, or not a JSON object is a quarantined
     record, and every other line goes on (one bad line must not cost the day's file). Blank lines
-    are not records. The whole file is rejected when it is empty, truncated (its last line cut
+    are not records. The whole file is rejected (``RejectedFile``, raised once every batch has been
+    read: a caller keeps nothing before the end) when it is empty, truncated (its last line cut
     without a line break and unparsable), not JSON Lines at all (no line is a JSON object), or when
     more than half of its lines are malformed; the reason says which.
     """
     import duckdb
 
-    size = path.stat().st_size
-    if size == 0:
+    if path.stat().st_size == 0:
         raise RejectedFile("empty file")
-    with open(path, "rb") as fh:
-        data = fh.read()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]  # a UTF-8 byte-order mark is not part of the first record
     con = duckdb.connect()
+    total = bad = lines_before = 0
+    starts_array = last_bad = False
+    ends_with_newline = True
     try:
-        con.register("raw_lines", _split_lines(data))
-        con.execute(f"""CREATE TEMP TABLE checked AS
-            WITH decoded AS (SELECT n, rtrim(try(decode(line)), chr(13) || chr(10)) AS s FROM raw_lines)
-            SELECT n, s, {_LINE_REASONS} AS reason FROM decoded
-            WHERE s IS NULL OR trim(s) <> ''""")
-        malformed = con.sql("SELECT n AS record, reason FROM checked WHERE reason IS NOT NULL ORDER BY n").pl()
-        total, last_bad = con.execute("SELECT count(*), arg_max(reason IS NOT NULL, n) FROM checked").fetchone()
-        if not total:
-            raise RejectedFile("empty file: no records, only blank lines")
-        if last_bad and not data.endswith(b"\n"):
-            raise RejectedFile("truncated: the last line is cut off (no line break, and not valid JSON)")
-        if data.lstrip()[:1] == b"[":
-            raise RejectedFile("not JSON Lines: the file is one JSON array, not one JSON object per line")
-        if malformed.height == total:
-            raise RejectedFile("not JSON Lines: no line is a JSON object")
-        if malformed.height * 2 > total:
-            raise RejectedFile(f"not JSON Lines: {malformed.height:,} of {total:,} lines are malformed "
-                               "(more than half)")
-        numbers = con.execute("SELECT n FROM checked WHERE reason IS NULL ORDER BY n").fetchnumpy()["n"]
-        blob = con.execute("SELECT string_agg(s, chr(10) ORDER BY n) FROM checked WHERE reason IS NULL").fetchone()[0]
+        for i, data in enumerate(_line_blocks(path, batch_bytes)):
+            if i == 0:
+                if data.startswith(b"\xef\xbb\xbf"):
+                    data = data[3:]  # a UTF-8 byte-order mark is not part of the first record
+                starts_array = data.lstrip()[:1] == b"["
+            ends_with_newline = data.endswith(b"\n")
+            lines = _split_lines(data, lines_before)
+            lines_before += lines.num_rows
+            con.register("raw_lines", lines)
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE checked AS
+                WITH decoded AS (SELECT n, rtrim(try(decode(line)), chr(13) || chr(10)) AS s FROM raw_lines)
+                SELECT n, s, {_LINE_REASONS} AS reason FROM decoded
+                WHERE s IS NULL OR trim(s) <> ''""")
+            con.unregister("raw_lines")
+            malformed = con.sql("SELECT n AS record, reason FROM checked WHERE reason IS NOT NULL ORDER BY n").pl()
+            count, last = con.execute("SELECT count(*), arg_max(reason IS NOT NULL, n) FROM checked").fetchall()[0]
+            total, bad = total + count, bad + malformed.height
+            last_bad = bool(last) if count else last_bad
+            numbers = con.execute("SELECT n FROM checked WHERE reason IS NULL ORDER BY n").fetchnumpy()["n"]
+            blob = con.execute("SELECT string_agg(s, chr(10) ORDER BY n) FROM checked WHERE reason IS NULL"
+                               ).fetchall()[0][0]
+            try:
+                df = (pl.read_ndjson(io.BytesIO(blob.encode()), schema=schema, ignore_errors=False) if blob
+                      else pl.DataFrame(schema=schema))
+            except Exception as exc:  # polars raises ComputeError / SchemaError variants
+                raise RejectedFile(f"unreadable as JSON Lines: {safe_parser_message(exc)}") from None
+            if df.height != len(numbers):
+                raise RejectedFile(f"unreadable as JSON Lines: {len(numbers):,} records, {df.height:,} read")
+            rows = pl.Series(ROW, numbers, dtype=pl.Int64)
+            yield df.insert_column(0, rows), malformed.cast({"record": pl.Int64, "reason": pl.Utf8})
     finally:
         con.close()
-    blob = blob.encode()
-    try:
-        df = pl.read_ndjson(io.BytesIO(blob), schema=schema, ignore_errors=False)
-    except Exception as exc:  # polars raises ComputeError / SchemaError variants
-        raise RejectedFile(f"unreadable as JSON Lines: {safe_parser_message(exc)}") from None
-    if df.height != len(numbers):
-        raise RejectedFile(f"unreadable as JSON Lines: {len(numbers):,} records, {df.height:,} read")
-    rows = pl.Series(ROW, numbers, dtype=pl.Int64)
-    return df.insert_column(0, rows), malformed.cast({"record": pl.Int64, "reason": pl.Utf8})
+    if not total:
+        raise RejectedFile("empty file: no records, only blank lines")
+    if last_bad and not ends_with_newline:
+        raise RejectedFile("truncated: the last line is cut off (no line break, and not valid JSON)")
+    if starts_array:
+        raise RejectedFile("not JSON Lines: the file is one JSON array, not one JSON object per line")
+    if bad == total:
+        raise RejectedFile("not JSON Lines: no line is a JSON object")
+    if bad * 2 > total:
+        raise RejectedFile(f"not JSON Lines: {bad:,} of {total:,} lines are malformed (more than half)")
 
 
 def explode_children(parent: pl.DataFrame, list_col: str) -> pl.DataFrame:
@@ -209,15 +258,16 @@ def _tsv(text: bytes, names: list[str]) -> pa.Table:
     )
 
 
-def read_xml_records(path: Path, root: str, record: str, fields: dict[str, str],
+def iter_xml_records(path: Path, root: str, record: str, fields: dict[str, str],
                      child: str | None = None, child_fields: dict[str, str] | None = None,
-                     chunk_bytes: int = 32 << 20) -> tuple[dict[str, str], pl.DataFrame, pl.DataFrame | None]:
+                     chunk_bytes: int = 32 << 20) -> Iterator[tuple[pl.DataFrame, pl.DataFrame | None]]:
     """Records of a flat XML report, parsed in bounded chunks and flattened by XSLT (in C).
 
     The file is memory-mapped and cut at record boundaries into chunks of about
     ``chunk_bytes``; each chunk is parsed by lxml and flattened by two XSLT programs,
-    so memory stays bounded and no Python code runs per record.
-    Returns the root element's attributes, the records and (optionally) their children.
+    so memory stays bounded and no Python code runs per record. Yields per chunk the
+    records (``_row`` their number in the file) and, with ``child``, their children
+    (``_parent`` the record's position in that chunk's records). At least one chunk, maybe empty.
     """
     from lxml import etree
 
@@ -228,23 +278,34 @@ def read_xml_records(path: Path, root: str, record: str, fields: dict[str, str],
     kid_t = (etree.XSLT(etree.XML(xslt_rows(f"/*/{record}", list((child_fields or {}).values()), child).encode()))
              if child else None)
     kid_names = [PARENT, ROW, *(child_fields or {})]
+    names = list(fields)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, load_dtd=False)
     end_tag = f"</{record}>".encode()
+
+    def frames(doc: Any, first: int) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+        df = pl.from_arrow(_tsv(bytes(rec_t(doc)) if doc is not None else b"", names))
+        assert isinstance(df, pl.DataFrame)
+        df = df.with_row_index(ROW, offset=first).with_columns(pl.col(ROW).cast(pl.Int64))
+        if kid_t is None:
+            return df, None
+        kids = pl.from_arrow(_tsv(bytes(kid_t(doc)) if doc is not None else b"", kid_names))
+        assert isinstance(kids, pl.DataFrame)
+        return df, kids.with_columns((pl.col(PARENT).cast(pl.Int64) - 1).alias(PARENT), pl.col(ROW).cast(pl.Int64))
+
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         head = re.match(rb"\s*(?:\xef\xbb\xbf)?\s*(<\?xml[^>]*\?>)?\s*(<" + root.encode() + rb"\b[^>]*>)", mm[:4096])
         if not head:
             raise RejectedFile(f"not an XML document with a <{root}> root element")
         try:
-            attrs = dict(etree.fromstring(head.group(2).replace(b">", b"/>", 1) if not head.group(2).endswith(b"/>")
-                                          else head.group(2)).attrib)
+            etree.fromstring(head.group(2).replace(b">", b"/>", 1) if not head.group(2).endswith(b"/>")
+                             else head.group(2))
         except etree.XMLSyntaxError:
             raise RejectedFile(f"malformed <{root}> element") from None
         closing = f"</{root}>".encode()
         if not mm[max(0, size - 1024):].rstrip().endswith(closing):
             raise RejectedFile(f"truncated: the document does not end with </{root}>")
         body_end = mm.rfind(closing)
-        pos = head.end()
-        recs, kids, offset = [], [], 0
+        pos, first = head.end(), 1
         while pos < body_end:
             cut = mm.find(end_tag, min(pos + chunk_bytes, body_end))
             stop = body_end if cut < 0 or cut >= body_end else cut + len(end_tag)
@@ -254,21 +315,10 @@ def read_xml_records(path: Path, root: str, record: str, fields: dict[str, str],
                 doc = etree.fromstring(chunk, parser=parser)
             except (etree.XMLSyntaxError, ValueError) as exc:
                 raise RejectedFile(f"malformed XML: {safe_parser_message(exc)}") from None
-            t = _tsv(bytes(rec_t(doc)), list(fields))
-            recs.append(t)
-            if kid_t is not None:
-                k = pl.from_arrow(_tsv(bytes(kid_t(doc)), kid_names))
-                kids.append(k.with_columns((pl.col(PARENT).cast(pl.Int64) - 1 + offset).alias(PARENT),
-                                           pl.col(ROW).cast(pl.Int64)))
-            offset += t.num_rows
+            del chunk
+            recs, kids = frames(doc, first)
             del doc
-    names = list(fields)
-    table = pa.concat_tables(recs) if recs else _tsv(b"", names)
-    df = pl.from_arrow(table)
-    assert isinstance(df, pl.DataFrame)
-    df = df.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
-    kid_df = None
-    if child:
-        kid_df = (pl.concat(kids) if kids else
-                  pl.DataFrame(schema={PARENT: pl.Int64, ROW: pl.Int64, **{n: pl.Utf8 for n in child_fields or {}}}))
-    return attrs, df, kid_df
+            first += recs.height
+            yield recs, kids
+        if first == 1:
+            yield frames(None, 1)

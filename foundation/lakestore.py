@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -30,7 +31,7 @@ from urllib.parse import urlparse
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from foundation.lake import PART_FILE, file_checksum, read_json, write_json, write_parquet
+from foundation.lake import PART_FILE, atomic_write, file_checksum, read_json, write_json, write_parquet
 
 MANIFESTS = "_ingest"
 
@@ -54,18 +55,26 @@ class LakeStore(ABC):
         """Every manifest, in a stable order (source, key)."""
 
     # ------------------------------------------------------------- partitions
-    @abstractmethod
     def write_partition(self, rel: str, table: pa.Table, metadata: dict[str, str]) -> tuple[str, str]:
         """Store a partition's new version; returns (SHA-256, where it is). Invisible to readers until
         ``commit`` writes the manifest naming it (object storage) or replaced in place (local)."""
+        with tempfile.TemporaryDirectory(prefix="ibet-part-") as tmp:  # the same deterministic bytes everywhere
+            local = Path(tmp) / PART_FILE
+            write_parquet(local, table, metadata)
+            return self.put_partition(rel, local)
+
+    @abstractmethod
+    def put_partition(self, rel: str, local: Path) -> tuple[str, str]:
+        """Store a finished local Parquet file as a partition's new version (``local`` is moved or
+        copied); returns (SHA-256, where it is), visible as ``write_partition`` says."""
 
     @abstractmethod
     def commit(self, source: str, key: str, manifest: dict) -> None:
         """Write the manifest: the partitions it names become the lake's."""
 
     @abstractmethod
-    def read_partition(self, rel: str) -> pa.Table | None:
-        """The current version of a partition (None when absent or unreadable)."""
+    def read_partition(self, rel: str, columns: list[str] | None = None) -> pa.Table | None:
+        """The current version of a partition, or those ``columns`` of it (None when absent or unreadable)."""
 
     @abstractmethod
     def partitions(self, table: str) -> dict[str, tuple[int, int]]:
@@ -111,17 +120,18 @@ class LocalLake(LakeStore):
     def manifests(self) -> list[dict]:
         return [json.loads(p.read_text()) for p in sorted((self.root / MANIFESTS).glob("*/*.json"))]
 
-    def write_partition(self, rel: str, table: pa.Table, metadata: dict[str, str]) -> tuple[str, str]:
+    def put_partition(self, rel: str, local: Path) -> tuple[str, str]:
         target = self.root / rel
-        write_parquet(target, table, metadata)
-        return file_checksum(target), str(target)
+        digest = file_checksum(local)
+        atomic_write(target, lambda tmp: shutil.move(local, tmp))
+        return digest, str(target)
 
     def commit(self, source: str, key: str, manifest: dict) -> None:
         write_json(self._manifest_path(source, key), manifest)
 
-    def read_partition(self, rel: str) -> pa.Table | None:
+    def read_partition(self, rel: str, columns: list[str] | None = None) -> pa.Table | None:
         try:
-            return pq.read_table(self.root / rel)
+            return pq.read_table(self.root / rel, columns=columns)
         except (OSError, pa.ArrowInvalid):
             return None
 
@@ -205,18 +215,15 @@ class ObjectLake(LakeStore):
                     out.append(m)
         return out
 
-    def write_partition(self, rel: str, table: pa.Table, metadata: dict[str, str]) -> tuple[str, str]:
+    def put_partition(self, rel: str, local: Path) -> tuple[str, str]:
         from pyarrow import fs as pafs
 
-        with tempfile.TemporaryDirectory(prefix="ibet-part-") as tmp:  # the same deterministic bytes as a local lake
-            local = Path(tmp) / PART_FILE
-            write_parquet(local, table, metadata)
-            digest = file_checksum(local)
-            obj = self._key(_object_name(rel, digest))
-            if self.fs.get_file_info(obj).type != pafs.FileType.File:  # equal bytes: already stored
-                with open(local, "rb") as src, self.fs.open_output_stream(obj) as dst:  # visible on close only
-                    for block in iter(lambda: src.read(8 << 20), b""):
-                        dst.write(block)
+        digest = file_checksum(local)
+        obj = self._key(_object_name(rel, digest))
+        if self.fs.get_file_info(obj).type != pafs.FileType.File:  # equal bytes: already stored
+            with open(local, "rb") as src, self.fs.open_output_stream(obj) as dst:  # visible on close only
+                for block in iter(lambda: src.read(8 << 20), b""):
+                    dst.write(block)
         return digest, f"s3://{obj}"
 
     def commit(self, source: str, key: str, manifest: dict) -> None:
@@ -238,12 +245,12 @@ class ObjectLake(LakeStore):
     def _current(self) -> dict[str, str]:
         return {rel: d for rel, (d, _) in self.digests().items()}
 
-    def read_partition(self, rel: str) -> pa.Table | None:
+    def read_partition(self, rel: str, columns: list[str] | None = None) -> pa.Table | None:
         digest = self._current().get(rel)
         if digest is None:
             return None
         try:
-            return pq.read_table(self._key(_object_name(rel, digest)), filesystem=self.fs)
+            return pq.read_table(self._key(_object_name(rel, digest)), filesystem=self.fs, columns=columns)
         except (OSError, pa.ArrowInvalid):
             return None
 

@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import stat
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,12 +35,14 @@ from contracts.readers import PARENT, RejectedFile
 from contracts.validate import Validation, validate
 from foundation import audit, privacy
 from foundation.keys import fingerprint, load_key
-from foundation.lake import PART_FILE, file_checksum, lake_lock, partition_dir, write_json, write_parquet
+from foundation.lake import PART_FILE, file_checksum, lake_lock, make_dirs, partition_dir, write_json, write_parquet
+from foundation.lakestore import LakeStore
 from foundation.logs import get_logger
 from foundation.registry import Source, source_for
 from foundation.settings import Settings, get_settings
 from transforms.common import register_reference
 from transforms.pipelines import pipeline
+from ibet.batch_outputs import BatchOutputs, Finished
 
 
 @dataclass
@@ -96,29 +102,41 @@ def _regular_file_problem(path: Path, max_bytes: int) -> str | None:
     return None
 
 
-def _with_received_at(events: pa.Table, old: pa.Table | None, arrival: dt.datetime) -> pa.Table:
-    """``received_at`` of each event: when the record was first seen (``old``, the partition's current
-    version, for records a corrected re-send repeats), else this file's arrival. A damaged partition
-    being replaced reads as None: its times are lost."""
-    received = pa.array([arrival] * events.num_rows, pa.timestamp("us", tz="UTC"))
-    if old is not None and events.num_rows and "received_at" in old.column_names:
-        idx = pc.index_in(events["event_uid"], value_set=old["event_uid"])
-        carried = pc.take(old["received_at"], idx)
-        received = pc.coalesce(carried.cast(pa.timestamp("us", tz="UTC")), received)
-    i = events.column_names.index("received_at")
-    return events.set_column(i, "received_at", received)
+class _FirstSeen:
+    """``received_at`` of each event: when the record was first seen (in the partition's current version,
+    for records a corrected re-send repeats), else this file's arrival. The current version's keys are
+    hashed and sorted once, and each batch is looked up by binary search (numpy), so a re-send of a big
+    day costs one sort, not one hash table per batch. A damaged current version reads as none."""
+
+    def __init__(self, old: pa.Table | None, arrival: dt.datetime):
+        self.arrival = pa.scalar(arrival, pa.timestamp("us", tz="UTC"))
+        self.hashes: np.ndarray | None = None
+        if old is None or not old.num_rows or "received_at" not in old.column_names:
+            return
+        uid = pl.Series(old["event_uid"])
+        order = uid.hash(seed=0).arg_sort()
+        self.hashes = uid.hash(seed=0).gather(order).to_numpy()
+        self.uids = uid.gather(order)
+        self.at = pl.Series(old["received_at"].cast(pa.timestamp("us", tz="UTC"))).gather(order)
+
+    def fill(self, events: pa.Table) -> pa.Table:
+        received = pa.repeat(self.arrival, events.num_rows)
+        if self.hashes is not None and events.num_rows:
+            uid = pl.Series(events["event_uid"])
+            h = uid.hash(seed=0).to_numpy()
+            at = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)
+            hit = (self.hashes[at] == h) & (self.uids.gather(at) == uid).fill_null(False).to_numpy()
+            carried = self.at.gather(at).to_arrow()
+            received = pc.if_else(pa.array(hit), pc.coalesce(carried, received), received)
+        i = events.column_names.index("received_at")
+        return events.set_column(i, "received_at", received)
 
 
-def _normalize(source: Source, secret: bytes, valid: dict[str, pl.DataFrame], ctx: dict[str, str]
+def _normalize(con: duckdb.DuckDBPyConnection, source: Source, valid: dict[str, pl.DataFrame], ctx: dict[str, str]
                ) -> dict[str, pa.Table]:
-    con = privacy.connect(secret)
-    try:
-        register_reference(con)
-        pipe = pipeline(source.name)
-        project(con, pipe.contract, valid)  # the transform sees pseudonyms, never a raw identifier
-        return pipe.canonical(con, ctx)
-    finally:
-        con.close()
+    pipe = pipeline(source.name)
+    project(con, pipe.contract, valid)  # the transform sees pseudonyms, never a raw identifier
+    return pipe.canonical(con, ctx)
 
 
 def _subset(contract: Contract, valid: dict[str, pl.DataFrame], top_pos: list[int]) -> dict[str, pl.DataFrame]:
@@ -131,11 +149,12 @@ def _subset(contract: Contract, valid: dict[str, pl.DataFrame], top_pos: list[in
     return out
 
 
-def _normalize_or_isolate(source: Source, secret: bytes, val: Validation, ctx: dict[str, str]) -> dict[str, pa.Table]:
+def _normalize_or_isolate(con: duckdb.DuckDBPyConnection, source: Source, val: Validation, ctx: dict[str, str]
+                          ) -> dict[str, pa.Table]:
     """Normalize the valid records; when that fails, find the records it fails on (by halving), quarantine
     them with a safe reason, and normalize the rest. A failure no record explains rejects the file."""
     try:
-        return _normalize(source, secret, val.valid, ctx)
+        return _normalize(con, source, val.valid, ctx)
     except (RejectedFile, OSError):
         raise
     except Exception as first:  # noqa: BLE001 - pinned to records below, or the file is rejected
@@ -145,7 +164,7 @@ def _normalize_or_isolate(source: Source, secret: bytes, val: Validation, ctx: d
 
     def failing(positions: list[int]) -> list[int]:
         try:
-            _normalize(source, secret, _subset(contract, val.valid, positions), ctx)
+            _normalize(con, source, _subset(contract, val.valid, positions), ctx)
             return []
         except (RejectedFile, OSError):
             raise
@@ -161,7 +180,57 @@ def _normalize_or_isolate(source: Source, secret: bytes, val: Validation, ctx: d
         raise RejectedFile(f"records could not be normalized ({error}), and not by a few records: the file as a "
                            "whole is at fault")
     val.move_to_quarantine(contract, bad, f"record could not be normalized ({error})")
-    return _normalize(source, secret, val.valid, ctx)
+    return _normalize(con, source, val.valid, ctx)
+
+
+class _Failed(Exception):
+    """The file is rejected; ``reason`` is safe to print and to store."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _stream(source: Source, path: Path, secret: bytes, arrival: dt.datetime, store: LakeStore, pkey: str, work: Path,
+            meta: dict[str, str], settings: Settings) -> Finished:
+    """Read, validate, pseudonymize and normalize ``path`` batch by batch into ``work``; raises ``_Failed``
+    with a safe reason for a bad file (nothing of it is kept), ``OSError`` for the machine's faults."""
+    pipe = pipeline(source.name)
+    ctx = {"source_file": path.name, "source_checksum": meta["ibet.source_checksum"], "agency": source.agency}
+    out = BatchOutputs(work, pipe.contract, meta)
+    seen: _FirstSeen | None = None
+    stage = "reading"
+    con = privacy.connect(secret)
+    try:
+        register_reference(con)
+        batches = pipe.batches(path, max(1, int(settings.options.batch_mb * 2**20)))
+        while (batch := next(batches, None)) is not None:
+            stage = "validating"
+            val = validate(pipe.contract, batch)
+            stage = "normalizing"
+            tables = _normalize_or_isolate(con, source, val, ctx)
+            if "events" in tables:
+                if seen is None:  # the partition's current version, for a corrected re-send's repeated records
+                    rel = partition_dir(Path(), "events", source.agency, source.partition, pkey) / PART_FILE
+                    seen = _FirstSeen(store.read_partition(rel.as_posix(), ["event_uid", "received_at"]), arrival)
+                tables["events"] = seen.fill(tables["events"])
+            stage = "writing"
+            out.add(batch, val, tables)
+            del batch, val, tables
+            stage = "reading"
+        stage = "checking the whole file"
+        return out.finish()
+    except RejectedFile as rej:
+        raise _Failed(rej.reason) from None
+    except OSError:
+        raise  # the machine, not the file: let the caller (a scheduler) retry
+    except Exception as exc:  # noqa: BLE001 - a message may quote a value: only the class is shown
+        raise _Failed(f"could not be processed while {stage} ({type(exc).__name__}); no record values are "
+                      "shown") from None
+    finally:
+        con.close()
+        for writer in out.writers.values():
+            writer.close()
 
 
 def ingest_file(agency: str, path: str | Path, settings: Settings | None = None, key: bytes | None = None
@@ -189,56 +258,47 @@ def ingest_file(agency: str, path: str | Path, settings: Settings | None = None,
         return reject(problem)
     result.checksum = checksum = file_checksum(path)
     arrival = _arrival(path)
-    stage = "reading"
-    try:
-        levels = pipeline(source.name).read(path)
-        stage = "validating"
-        val = validate(pipeline(source.name).contract, levels)
-        del levels
-        stage = "normalizing"
-        ctx = {"source_file": path.name, "source_checksum": checksum, "agency": agency}
-        tables = _normalize_or_isolate(source, secret, val, ctx)
-    except RejectedFile as rej:
-        return reject(rej.reason)
-    except OSError:
-        raise  # the machine, not the file: let the caller (a scheduler) retry
-    except Exception as exc:  # noqa: BLE001 - a message may quote a value: only the class is shown
-        return reject(f"could not be processed while {stage} ({type(exc).__name__}); no record values are shown")
-    result.levels = {lvl: {"read": val.read[lvl], "loaded": val.loaded[lvl], "quarantined": val.quarantined[lvl]}
-                     for lvl in val.read}
-    result.rows_read, result.rows_loaded = sum(val.read.values()), sum(val.loaded.values())
-    result.rows_quarantined = sum(val.quarantined.values())
-    del val.valid
     meta = {"ibet.source_file": path.name, "ibet.source_checksum": checksum}
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     store = settings.lake_store
-    with lake_lock(settings.lake, exclusive=False):  # partitions and manifest land together
-        previous = store.read_manifest(source.name, pkey) or {}
-        digests = {}
-        for name, table in tables.items():
-            rel = partition_dir(Path(), name, agency, source.partition, pkey).joinpath(PART_FILE).as_posix()
-            if "received_at" in table.column_names:
-                table = _with_received_at(table, store.read_partition(rel), arrival)
-            digests[rel], _ = store.write_partition(rel, table, meta)
-            result.tables[name] = table.num_rows
-        qdf = val.quarantine.with_columns(pl.lit(path.name).alias("source_file"),
-                                          pl.lit(checksum).alias("source_checksum"))
-        write_parquet(quarantine_path(settings, source, pkey), qdf.to_arrow(), meta)
+    # the batches' outputs wait here, private (0700), until the whole file has been read
+    work = Path(tempfile.mkdtemp(prefix=f"{agency}-", dir=make_dirs(settings.home / "work")))
+    try:
+        try:
+            done = _stream(source, path, secret, arrival, store, pkey, work, meta, settings)
+        except _Failed as failed:
+            return reject(failed.reason)
+        result.levels = {lvl: {"read": done.read[lvl], "loaded": done.loaded[lvl],
+                               "quarantined": done.quarantined[lvl]} for lvl in done.read}
+        result.rows_read, result.rows_loaded = sum(done.read.values()), sum(done.loaded.values())
+        result.rows_quarantined = sum(done.quarantined.values())
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        with lake_lock(settings.lake, exclusive=False):  # partitions and manifest land together
+            previous = store.read_manifest(source.name, pkey) or {}
+            digests = {}
+            for name, file in done.files.items():
+                rel = partition_dir(Path(), name, agency, source.partition, pkey).joinpath(PART_FILE).as_posix()
+                digests[rel], _ = store.put_partition(rel, file)
+                result.tables[name] = done.rows[name]
+            qdf = done.quarantine.with_columns(pl.lit(path.name).alias("source_file"),
+                                               pl.lit(checksum).alias("source_checksum"))
+            write_parquet(quarantine_path(settings, source, pkey), qdf.to_arrow(), meta)
 
-        history = list(previous.get("history") or ([{"checksum": previous["checksum"], "ingested_at":
-                                                     previous.get("first_ingested_at")}] if previous else []))
-        if not history or history[-1]["checksum"] != checksum:  # every version ever sent, in order
-            history.append({"checksum": checksum, "ingested_at": now, "arrived_at": arrival.isoformat()})
-        # the manifest is the switch (object storage: the PUT that makes the new partition objects current)
-        store.commit(source.name, pkey, {
-            "agency": agency, "source": source.name, "file": path.name, "checksum": checksum,
-            "partition": result.partition, "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
-            "rows_quarantined": result.rows_quarantined, "levels": result.levels, "tables": result.tables,
-            "first_ingested_at": previous.get("first_ingested_at") or now,
-            "replaced_checksum": history[-2]["checksum"] if len(history) > 1 else None,
-            "history": history, "files": digests, "key_fingerprint": fingerprint(secret),
-            "replaced_files": {rel: d for rel, d in (previous.get("files") or {}).items() if digests.get(rel) != d},
-        })
+            history = list(previous.get("history") or ([{"checksum": previous["checksum"], "ingested_at":
+                                                         previous.get("first_ingested_at")}] if previous else []))
+            if not history or history[-1]["checksum"] != checksum:  # every version ever sent, in order
+                history.append({"checksum": checksum, "ingested_at": now, "arrived_at": arrival.isoformat()})
+            # the manifest is the switch (object storage: the PUT that makes the new partition objects current)
+            store.commit(source.name, pkey, {
+                "agency": agency, "source": source.name, "file": path.name, "checksum": checksum,
+                "partition": result.partition, "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
+                "rows_quarantined": result.rows_quarantined, "levels": result.levels, "tables": result.tables,
+                "first_ingested_at": previous.get("first_ingested_at") or now,
+                "replaced_checksum": history[-2]["checksum"] if len(history) > 1 else None,
+                "history": history, "files": digests, "key_fingerprint": fingerprint(secret),
+                "replaced_files": {rel: d for rel, d in (previous.get("files") or {}).items() if digests.get(rel) != d},
+            })
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     rejection_path(settings, agency, path.name).unlink(missing_ok=True)
     audit.record(settings, "ingest", agency=agency, file=path.name, checksum=checksum, status="loaded",
                  partition=result.partition, rows_read=result.rows_read, rows_loaded=result.rows_loaded,

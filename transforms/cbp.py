@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import polars as pl
@@ -10,15 +11,16 @@ import pyarrow as pa
 from contracts.cbp import CONTRACT, TZ_ABBREVIATIONS
 from transforms.canonical import LB_TO_KG
 from transforms.common import empty, finalize, source_columns, with_region
-from contracts.readers import read_delimited
+from contracts.readers import iter_delimited
 
 def _tz_offset(col: str) -> str:
     cases = " ".join(f"WHEN '{k}' THEN {v}" for k, v in TZ_ABBREVIATIONS.items())
     return f"CASE {col} {cases} END"
 
 
-def read(path: Path) -> dict[str, pl.DataFrame]:
-    return {"events": read_delimited(path, "|", list(CONTRACT.levels["events"].columns))}
+def batches(path: Path, batch_bytes: int) -> Iterator[dict[str, pl.DataFrame]]:
+    for df in iter_delimited(path, "|", list(CONTRACT.levels["events"].columns), batch_bytes):
+        yield {"events": df}
 
 
 def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import polars as pl
 import pyarrow as pa
 
 from transforms.common import commodity_category, finalize, source_columns, with_region
-from contracts.readers import MALFORMED, RejectedFile, explode_children, read_ndjson
+from contracts.readers import MALFORMED, RejectedFile, explode_children, iter_ndjson
 
 S, F, B = pl.Utf8, pl.Float64, pl.Boolean
 JSON_SCHEMA = {
@@ -24,12 +25,21 @@ JSON_SCHEMA = {
 REQUIRED_KEYS = ("event_ref", "occurred_at", "action", "caveat")
 
 
-def read(path: Path) -> dict[str, pl.DataFrame]:
-    raw, malformed = read_ndjson(path, JSON_SCHEMA)
-    if raw.height:
-        absent = [k for k in REQUIRED_KEYS if raw[k].null_count() == raw.height]
-        if absent:
-            raise RejectedFile(f"missing required fields in every record: {', '.join(absent)}")
+def batches(path: Path, batch_bytes: int) -> Iterator[dict[str, pl.DataFrame]]:
+    """The file in batches of whole lines; a required key absent from every record of the file rejects it
+    (found once every batch is read, like ``iter_ndjson``'s own whole-file checks)."""
+    seen = dict.fromkeys(REQUIRED_KEYS, False)
+    records = 0
+    for raw, malformed in iter_ndjson(path, JSON_SCHEMA, batch_bytes):
+        records += raw.height
+        seen = {k: was or raw[k].null_count() < raw.height for k, was in seen.items()}
+        yield _levels(raw, malformed)
+    absent = [k for k, was in seen.items() if not was]
+    if records and absent:
+        raise RejectedFile(f"missing required fields in every record: {', '.join(absent)}")
+
+
+def _levels(raw: pl.DataFrame, malformed: pl.DataFrame) -> dict[str, pl.DataFrame]:
     events = raw.select(
         "_row", "event_ref", "occurred_at", "office_code", "between_ports", "action",
         pl.col("location").struct.field("lat").alias("lat"), pl.col("location").struct.field("lon").alias("lon"),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import polars as pl
@@ -19,18 +20,32 @@ CASE_TYPES = {
 SUBJECT_TYPES = {"name": pl.Utf8, "dob": pl.Date, "passport_no": pl.Utf8, "nationality": pl.Utf8}
 
 
-def read(path: Path) -> dict[str, pl.DataFrame]:
+#: bytes of input a case row stands for, to size a batch of rows like the text formats' batches
+ROW_BYTES = 160
+
+
+def batches(path: Path, batch_bytes: int) -> Iterator[dict[str, pl.DataFrame]]:
+    """The cases in batches of rows (Parquet's own streaming reader), each with its subjects."""
+    required = [*CASE_TYPES, "subjects", "partner_agencies"]
     try:
-        table = pq.read_table(path)
+        pf = pq.ParquetFile(path)
+        missing = [c for c in required if c not in pf.schema_arrow.names]
+        if missing:
+            raise RejectedFile(f"missing required columns: {', '.join(missing)}")
+        first = 1
+        for batch in pf.iter_batches(batch_size=max(1, int(batch_bytes) // ROW_BYTES), columns=required):
+            levels = _levels(batch, first)
+            first += batch.num_rows
+            yield levels
+        if first == 1:
+            yield _levels(pf.schema_arrow.empty_table().select(required), 1)
     except (pa.ArrowInvalid, OSError) as exc:
         raise RejectedFile(f"unreadable as Parquet: {safe_parser_message(exc)}") from None
-    required = [*CASE_TYPES, "subjects", "partner_agencies"]
-    missing = [c for c in required if c not in table.column_names]
-    if missing:
-        raise RejectedFile(f"missing required columns: {', '.join(missing)}")
-    df = pl.from_arrow(table.select(required))
+
+
+def _levels(batch: pa.RecordBatch | pa.Table, first: int) -> dict[str, pl.DataFrame]:
+    df = pl.from_arrow(batch)
     assert isinstance(df, pl.DataFrame)
-    del table
     try:
         if df.schema["updated_at"] == pl.Datetime or getattr(df.schema["updated_at"], "time_zone", None) is None:
             df = df.with_columns(pl.col("updated_at").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
@@ -42,7 +57,7 @@ def read(path: Path) -> dict[str, pl.DataFrame]:
         subjects = subjects.select(ROW, "_parent", *[pl.col(c).cast(t, strict=True) for c, t in SUBJECT_TYPES.items()])
     except Exception as exc:  # a column of the wrong type for the whole file
         raise RejectedFile(f"columns of the wrong type: {safe_parser_message(exc)}") from None
-    cases = cases.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    cases = cases.with_row_index(ROW, offset=first).with_columns(pl.col(ROW).cast(pl.Int64))
     return {"cases": cases, "subjects": subjects}
 
 

@@ -2,20 +2,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import polars as pl
 import pyarrow as pa
 
 from transforms.common import finalize, source_columns
-from contracts.readers import read_delimited
+from contracts.readers import iter_delimited
 
 
-def reader(contract_columns: list[str]):  # noqa: ANN201 - returns the module-level read()
-    def read(path: Path) -> dict[str, pl.DataFrame]:
-        return {"rows": read_delimited(path, ",", contract_columns)}
+def reader(contract_columns: list[str]):  # noqa: ANN201 - returns the source's batches()
+    def batches(path: Path, batch_bytes: int) -> Iterator[dict[str, pl.DataFrame]]:
+        for df in iter_delimited(path, ",", contract_columns, batch_bytes):
+            yield {"rows": df}
 
-    return read
+    return batches
 
 
 def finance(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import polars as pl
@@ -9,11 +10,12 @@ import pyarrow as pa
 
 from contracts.rcmp import CONTRACT
 from transforms.common import commodity_category, finalize, source_columns, with_region
-from contracts.readers import read_delimited
+from contracts.readers import iter_delimited
 
 
-def read(path: Path) -> dict[str, pl.DataFrame]:
-    return {"occurrences": read_delimited(path, ",", list(CONTRACT.levels["occurrences"].columns))}
+def batches(path: Path, batch_bytes: int) -> Iterator[dict[str, pl.DataFrame]]:
+    for df in iter_delimited(path, ",", list(CONTRACT.levels["occurrences"].columns), batch_bytes):
+        yield {"occurrences": df}
 
 
 def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import polars as pl
 import pyarrow as pa
 
 from transforms.common import commodity_category, finalize, source_columns, with_region
-from contracts.readers import read_xml_records
+from contracts.readers import iter_xml_records
 
 FIELDS = {
     "id": "@id", "dtg": "DTG", "district": "District", "lat": "Position/@lat", "lon": "Position/@lon",
@@ -20,11 +21,11 @@ FIELDS = {
 SEIZURE_FIELDS = {"commodity": "@commodity", "kg": "@kg", "value_usd": "@value_usd"}
 
 
-def read(path: Path) -> dict[str, pl.DataFrame]:
-    _attrs, recs, kids = read_xml_records(path, "InterdictionReport", "Interdiction", FIELDS, "Seizure",
-                                          SEIZURE_FIELDS)
-    assert kids is not None
-    return {"interdictions": recs, "seizures": kids}
+def batches(path: Path, batch_bytes: int) -> Iterator[dict[str, pl.DataFrame]]:
+    for recs, kids in iter_xml_records(path, "InterdictionReport", "Interdiction", FIELDS, "Seizure", SEIZURE_FIELDS,
+                                       chunk_bytes=batch_bytes):
+        assert kids is not None
+        yield {"interdictions": recs, "seizures": kids}
 
 
 def canonical(con: duckdb.DuckDBPyConnection, ctx: dict[str, str]) -> dict[str, pa.Table]:

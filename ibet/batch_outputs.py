@@ -1,0 +1,184 @@
+"""What a file's batches become while ingest streams through it: canonical Parquet files, the quarantine,
+the counts, and the checks that span the whole file.
+
+Ingest reads a file in batches so that memory holds one batch, whatever the file's size. Each batch is
+validated and normalized alone; its canonical rows are appended to one private Parquet file per table
+(row groups in file order, so the same file always gives the same bytes), and the ids and positions of
+its records to an index on disk. Nothing reaches the lake before the last batch: the finished files
+replace the partition as one unit (ingest's commit), or are dropped with the work folder when the file
+is rejected.
+
+A check that spans batches is run on that index at the end: an id sent twice in the file is a
+duplicate wherever the two records fall (``field_uniqueness`` within a batch is pandera's, across
+batches it is this module's). A valid record found to share its id with a record of another batch
+leaves the canonical files for the quarantine with its children, exactly as if the file had been
+validated whole.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from contracts.base import Contract
+from contracts.readers import PARENT, ROW
+from contracts.validate import QUARANTINE_SCHEMA, Validation
+
+#: the record index: every top-level record with its id (valid or not), every valid child with its record
+INDEX_SCHEMA = pa.schema([("level", pa.string()), ("record", pa.int64()), ("parent_record", pa.int64()),
+                          ("id", pa.string()), ("valid", pa.bool_())])
+DUPLICATE = "field_uniqueness"
+
+
+@dataclass
+class Finished:
+    files: dict[str, Path]  #: canonical table -> its finished Parquet file (in the work folder)
+    rows: dict[str, int]  #: canonical table -> rows
+    quarantine: pl.DataFrame
+    read: dict[str, int]
+    loaded: dict[str, int]
+    quarantined: dict[str, int]
+
+
+@dataclass
+class BatchOutputs:
+    """The outputs of one file's batches, in ``work`` (a private folder the caller removes)."""
+
+    work: Path
+    contract: Contract
+    metadata: dict[str, str]
+    writers: dict[str, pq.ParquetWriter] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    quarantine: list[pl.DataFrame] = field(default_factory=list)
+    read: dict[str, int] = field(default_factory=dict)
+    loaded: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)
+    batches: int = 0
+    _index: pq.ParquetWriter | None = None
+
+    def add(self, batch: dict[str, pl.DataFrame], val: Validation, tables: dict[str, pa.Table]) -> None:
+        """Append one batch: its canonical rows, its quarantined records, its counts and its index."""
+        for name, table in tables.items():
+            if name not in self.writers:
+                schema = table.schema.with_metadata({**(table.schema.metadata or {}), **self.metadata})
+                self.writers[name] = pq.ParquetWriter(self.work / f"{name}.parquet", schema, compression="zstd")
+                self.rows[name] = 0
+            writer = self.writers[name]
+            writer.write_table(table.replace_schema_metadata(writer.schema.metadata), row_group_size=256_000)
+            self.rows[name] += table.num_rows
+        self.quarantine.append(val.quarantine)
+        for level in val.read:
+            self.read[level] = self.read.get(level, 0) + val.read[level]
+            self.loaded[level] = self.loaded.get(level, 0) + val.loaded[level]
+            self.quarantined[level] = self.quarantined.get(level, 0) + val.quarantined[level]
+        self._write_index(batch, val)
+        self.batches += 1
+
+    def _write_index(self, batch: dict[str, pl.DataFrame], val: Validation) -> None:
+        top, id_col = self.contract.top, self.contract.id_column
+        valid_rows = val.valid[top][ROW].implode()
+        parts = [batch[top].select(pl.lit(top).alias("level"), pl.col(ROW).alias("record"),
+                                   pl.lit(None, pl.Int64).alias("parent_record"),
+                                   pl.col(id_col).cast(pl.Utf8).alias("id"),
+                                   pl.col(ROW).is_in(valid_rows).alias("valid"))]
+        top_rows = batch[top][ROW]
+        for level, df in val.valid.items():
+            if level == top:
+                continue
+            if self.contract.parents.get(level) != top:
+                raise NotImplementedError(f"{level}: only children of the top level are indexed")
+            parts.append(df.select(pl.lit(level).alias("level"), pl.col(ROW).alias("record"),
+                                   top_rows.gather(df[PARENT]).alias("parent_record"),
+                                   pl.lit(None, pl.Utf8).alias("id"), pl.lit(True).alias("valid")))
+        table = pl.concat(parts, how="vertical_relaxed").to_arrow().cast(INDEX_SCHEMA)
+        if self._index is None:
+            self._index = pq.ParquetWriter(self.work / "_index.parquet", INDEX_SCHEMA, compression="zstd")
+        self._index.write_table(table)
+
+    def finish(self) -> Finished:
+        """Close the files, apply the checks that span batches, and order the quarantine as the file."""
+        for writer in self.writers.values():
+            writer.close()
+        if self._index is not None:
+            self._index.close()
+        files = {name: self.work / f"{name}.parquet" for name in self.writers}
+        quarantine = (pl.concat(self.quarantine, how="vertical_relaxed").cast(QUARANTINE_SCHEMA) if self.quarantine
+                      else pl.DataFrame(schema=QUARANTINE_SCHEMA))
+        if self.batches > 1:
+            quarantine = self._duplicates_across_batches(files, quarantine)
+        order = {lvl: i for i, lvl in enumerate(self.contract.levels)}
+        quarantine = quarantine.sort(pl.col("level").replace_strict(order, return_dtype=pl.Int64),
+                                     pl.col("parent_record"), pl.col("record"), nulls_last=False, maintain_order=True)
+        return Finished(files, dict(self.rows), quarantine, dict(self.read), dict(self.loaded),
+                        dict(self.quarantined))
+
+    def _duplicates_across_batches(self, files: dict[str, Path], quarantine: pl.DataFrame) -> pl.DataFrame:
+        top, id_col = self.contract.top, self.contract.id_column
+        con = duckdb.connect()
+        try:
+            con.execute(f"CREATE TEMP VIEW idx AS SELECT * FROM read_parquet('{self.work / '_index.parquet'}')")
+            dup_ids = con.sql(f"""SELECT id FROM idx WHERE level = '{top}' AND id IS NOT NULL
+                                      GROUP BY id HAVING count(*) > 1""").pl()["id"]
+            if dup_ids.is_empty():
+                return quarantine
+            con.register("dup_ids", dup_ids.to_frame().to_arrow())
+            moved = con.sql(f"""SELECT record, id FROM idx WHERE level = '{top}' AND valid
+                                    AND id IN (SELECT id FROM dup_ids) ORDER BY record""").pl()
+            children = con.sql(f"""SELECT i.level, i.record, i.parent_record, m.id AS source_id FROM idx i
+                                       JOIN (SELECT record, id FROM idx WHERE level = '{top}' AND valid
+                                             AND id IN (SELECT id FROM dup_ids)) m ON i.parent_record = m.record
+                                       WHERE i.level <> '{top}'""").pl()
+        finally:
+            con.close()
+        reason = f"{id_col}: duplicate id within the file"
+        # records already quarantined for another reason carry the duplicate too, as whole-file validation says
+        hit = ((pl.col("level") == top) & pl.col("source_id").is_in(dup_ids.implode())
+               & ~pl.col("checks").fill_null("").str.contains(DUPLICATE, literal=True))
+        quarantine = quarantine.with_columns(
+            pl.when(hit).then(pl.concat_str([pl.col("columns"), pl.lit(id_col)], separator=";", ignore_nulls=True))
+            .otherwise(pl.col("columns")).alias("columns"),
+            pl.when(hit).then(pl.concat_str([pl.col("checks"), pl.lit(DUPLICATE)], separator=";", ignore_nulls=True))
+            .otherwise(pl.col("checks")).alias("checks"),
+            pl.when(hit).then(pl.concat_str([pl.col("reason"), pl.lit(reason)], separator="; ", ignore_nulls=True))
+            .otherwise(pl.col("reason")).alias("reason"))
+        if moved.is_empty():
+            return quarantine
+        added = [moved.select(pl.lit(top).alias("level"), "record", pl.lit(None, pl.Int64).alias("parent_record"),
+                              pl.col("id").alias("source_id"), pl.lit(id_col).alias("columns"),
+                              pl.lit(DUPLICATE).alias("checks"), pl.lit(reason).alias("reason"),
+                              pl.lit(None, pl.Utf8).alias("operational_values")),
+                 children.select("level", "record", "parent_record", "source_id", pl.lit(None, pl.Utf8).alias("columns"),
+                                 pl.lit("parent_quarantined").alias("checks"),
+                                 pl.lit(f"{top} record quarantined").alias("reason"),
+                                 pl.lit(None, pl.Utf8).alias("operational_values"))]
+        self.loaded[top] -= moved.height
+        self.quarantined[top] += moved.height
+        for level, n in children.group_by("level").len().iter_rows():
+            self.loaded[level] -= n
+            self.quarantined[level] += n
+        self._drop_records(files, moved["record"])
+        return pl.concat([quarantine, *added], how="vertical_relaxed").cast(QUARANTINE_SCHEMA)
+
+    def _drop_records(self, files: dict[str, Path], records: pl.Series) -> None:
+        """Rewrite the canonical files without the events of ``records`` (top-level record numbers) and
+        every row that belongs to them (by ``event_uid``), row group by row group."""
+        if "events" not in files:
+            raise NotImplementedError("records can only be dropped from sources with an events table")
+        events = pq.read_table(files["events"], columns=["event_uid", "source_row"])
+        gone = pc.filter(events["event_uid"], pc.is_in(events["source_row"], pa.array(records.to_numpy())))
+        gone = pc.unique(gone)
+        for name, path in files.items():
+            src = pq.ParquetFile(path)
+            tmp = path.with_suffix(".rewrite")
+            with pq.ParquetWriter(tmp, src.schema_arrow, compression="zstd") as writer:
+                for i in range(src.num_row_groups):
+                    part = src.read_row_group(i)
+                    keep = pc.invert(pc.is_in(part["event_uid"], gone))
+                    writer.write_table(part.filter(keep), row_group_size=256_000)
+            tmp.replace(path)
+            self.rows[name] = pq.ParquetFile(path).metadata.num_rows
