@@ -111,13 +111,65 @@ def _check_complete_text(path: Path) -> None:
 
 #: the reasons a JSON Lines line is quarantined (never its content)
 _LINE_REASONS = """CASE WHEN s IS NULL THEN 'line is not UTF-8 text'
-                        WHEN NOT json_valid(s) THEN 'line is not valid JSON'
-                        WHEN json_type(s) <> 'OBJECT' THEN 'line is not a JSON object' END"""
+                        WHEN j IS NULL AND NOT json_valid(s) THEN 'line is not valid JSON'
+                        WHEN j IS NULL OR NOT (ascii(s) = 123 OR ascii(ltrim(s, chr(32) || chr(9) || chr(13))) = 123)
+                          THEN 'line is not a JSON object'
+                        WHEN NOT ({conforms}) THEN 'a value of the wrong JSON type for its key' END"""
+
+
+def _json_fits(expr: str, dtype: pl.DataType, depth: int = 0) -> str:
+    """SQL: whether the JSON value ``expr`` has a JSON type ``dtype`` takes ("TRUE" when any does).
+
+    Text takes any value (a number as its digits), a number an integer or a decimal, a boolean only
+    ``true``/``false``, an object or an array only that; null fits everything. ``json_transform`` alone
+    would turn a misfit into NULL or coerce it (``"ten"`` -> NULL, ``"yes"`` -> true) without a word."""
+    kind = f"json_type({expr})"
+    if dtype == pl.Utf8:
+        return "TRUE"
+    if dtype == pl.Float64:
+        return f"coalesce({kind} IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'NULL'), TRUE)"
+    if dtype == pl.Boolean:
+        return f"coalesce({kind} IN ('BOOLEAN', 'NULL'), TRUE)"
+    if isinstance(dtype, pl.Struct):
+        fields = [ok for f in dtype.fields if (ok := _json_fits(f"({expr} -> '$.\"{f.name}\"')", f.dtype, depth)) != "TRUE"]
+        return "(" + " AND ".join([f"coalesce({kind} IN ('OBJECT', 'NULL'), TRUE)", *fields]) + ")"
+    if isinstance(dtype, pl.List):
+        e = f"e{depth}"
+        ok = _json_fits(e, dtype.inner, depth + 1)
+        fits = f"coalesce({kind} IN ('ARRAY', 'NULL'), TRUE)"
+        if ok != "TRUE":
+            fits += (f" AND coalesce(CASE WHEN {kind} = 'ARRAY' THEN list_bool_and(list_transform(CAST({expr} AS JSON[]), "
+                     f"lambda {e}: {ok})) END, TRUE)")
+        return f"({fits})"
+    raise TypeError(f"no JSON reading for {dtype}")
+
+
+def _duck_structure(dtype: pl.DataType) -> object:
+    """``json_transform``'s structure for ``dtype``."""
+    if isinstance(dtype, pl.Struct):
+        return {f.name: _duck_structure(f.dtype) for f in dtype.fields}
+    if isinstance(dtype, pl.List):
+        return [_duck_structure(dtype.inner)]
+    return {pl.Utf8: "VARCHAR", pl.Float64: "DOUBLE", pl.Boolean: "BOOLEAN"}[dtype]
+
+
+def _json_plan(schema: dict[str, pl.DataType]) -> tuple[str, str, str]:
+    """(the structure parsing a line's keys as JSON, the typed structure, whether every value fits).
+
+    A line's values are read by ``json_transform`` with the typed structure only once the line is
+    known to fit it: on a line that fits, its result is the value each key's type says."""
+    import json
+
+    keys = "{" + ", ".join(f'"{k}": "JSON"' for k in schema) + "}"
+    typed = json.dumps({k: _duck_structure(t) for k, t in schema.items()})
+    fits = " AND ".join(ok for k, t in schema.items() if (ok := _json_fits(f'j."{k}"', t)) != "TRUE") or "TRUE"
+    return keys, typed, fits
 
 
 def _split_lines(data: bytes, before: int = 0) -> pa.Table:
-    """Each line of ``data`` (newline included) with its 1-based number (after ``before`` lines): the
-    line boundaries found by numpy, the bytes shared with ``data`` (zero copy), no loop over lines."""
+    """Each line of ``data`` (its line break included) with its 1-based number (after ``before``
+    lines): the line boundaries found by numpy, the bytes shared with ``data`` (zero copy), no loop
+    over lines."""
     newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
     offsets = np.concatenate(([0], newlines + 1)).astype(np.int64)
     if not data.endswith(b"\n"):
@@ -152,8 +204,9 @@ def iter_ndjson(path: Path, schema: dict[str, pl.DataType], batch_bytes: int
     batches of about ``batch_bytes``.
 
     Yields per batch the records (``_row`` = their line number) and the malformed lines as
-    ``(record, reason)``: a line that is not UTF-8, not JSON, or not a JSON object is a quarantined
-    record, and every other line goes on (one bad line must not cost the day's file). Blank lines
+    ``(record, reason)``: a line that is not UTF-8, not JSON, not a JSON object, or that holds a value of
+    the wrong JSON type for its key (text where a number is due) is a quarantined record, and every other
+    line goes on (one bad line must not cost the day's file). Parsing is DuckDB's (each line once). Blank lines
     are not records. The whole file is rejected (``RejectedFile``, raised once every batch has been
     read: a caller keeps nothing before the end) when it is empty, truncated (its last line cut
     without a line break and unparsable), not JSON Lines at all (no line is a JSON object), or when
@@ -163,6 +216,7 @@ def iter_ndjson(path: Path, schema: dict[str, pl.DataType], batch_bytes: int
 
     if path.stat().st_size == 0:
         raise RejectedFile("empty file")
+    structure, typed, fits = _json_plan(schema)
     con = duckdb.connect()
     total = bad = lines_before = 0
     starts_array = last_bad = False
@@ -178,26 +232,22 @@ def iter_ndjson(path: Path, schema: dict[str, pl.DataType], batch_bytes: int
             lines_before += lines.num_rows
             con.register("raw_lines", lines)
             con.execute(f"""CREATE OR REPLACE TEMP TABLE checked AS
-                WITH decoded AS (SELECT n, rtrim(try(decode(line)), chr(13) || chr(10)) AS s FROM raw_lines)
-                SELECT n, s, {_LINE_REASONS} AS reason FROM decoded
-                WHERE s IS NULL OR trim(s) <> ''""")
+                WITH decoded AS (SELECT n, try(decode(line)) AS s FROM raw_lines),  -- the line break is JSON's blank
+                parsed AS (SELECT n, s, try(json_transform(s, '{structure}')) AS j  -- NULL: not JSON, or null
+                           FROM decoded WHERE s IS NULL OR ascii(s) NOT IN (9, 10, 13, 32)
+                                 OR trim(s, chr(32) || chr(9) || chr(10) || chr(13)) <> '')
+                SELECT n, s, {_LINE_REASONS.format(conforms=fits)} AS reason FROM parsed""")
             con.unregister("raw_lines")
             malformed = con.sql("SELECT n AS record, reason FROM checked WHERE reason IS NOT NULL ORDER BY n").pl()
             count, last = con.execute("SELECT count(*), arg_max(reason IS NOT NULL, n) FROM checked").fetchall()[0]
             total, bad = total + count, bad + malformed.height
             last_bad = bool(last) if count else last_bad
-            numbers = con.execute("SELECT n FROM checked WHERE reason IS NULL ORDER BY n").fetchnumpy()["n"]
-            blob = con.execute("SELECT string_agg(s, chr(10) ORDER BY n) FROM checked WHERE reason IS NULL"
-                               ).fetchall()[0][0]
-            try:
-                df = (pl.read_ndjson(io.BytesIO(blob.encode()), schema=schema, ignore_errors=False) if blob
-                      else pl.DataFrame(schema=schema))
-            except Exception as exc:  # polars raises ComputeError / SchemaError variants
-                raise RejectedFile(f"unreadable as JSON Lines: {safe_parser_message(exc)}") from None
-            if df.height != len(numbers):
-                raise RejectedFile(f"unreadable as JSON Lines: {len(numbers):,} records, {df.height:,} read")
-            rows = pl.Series(ROW, numbers, dtype=pl.Int64)
-            yield df.insert_column(0, rows), malformed.cast({"record": pl.Int64, "reason": pl.Utf8})
+            records = con.sql(f"SELECT n AS {ROW}, unnest(json_transform(s, '{typed}')) FROM checked "
+                              "WHERE reason IS NULL ORDER BY n").to_arrow_table()
+            df = pl.from_arrow(records)
+            assert isinstance(df, pl.DataFrame)
+            df = df.cast({ROW: pl.Int64, **schema})
+            yield df, malformed.cast({"record": pl.Int64, "reason": pl.Utf8})
     finally:
         con.close()
     if not total:

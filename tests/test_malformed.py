@@ -144,6 +144,11 @@ def test_malformed_json_lines_in_the_middle_are_quarantined_and_every_other_line
         lost.add(json.loads(lines[n - 1])["event_ref"])
         lost_persons += len(json.loads(lines[n - 1]).get("persons") or [])
         lines[n - 1] = text
+    typed = json.loads(lines[14])  # line 15: a JSON object, but text where the ICD has a number
+    lost.add(typed["event_ref"])
+    lost_persons += len(typed.get("persons") or [])
+    typed["location"] = {"lat": "north of the line", "lon": -73.4}
+    lines[14] = json.dumps(typed).encode()
     invalid = json.loads(lines[7])  # line 8: valid JSON, but an action the contract does not know
     invalid["action"] = "BOGUS"
     lines[7] = json.dumps(invalid).encode()
@@ -153,21 +158,22 @@ def test_malformed_json_lines_in_the_middle_are_quarantined_and_every_other_line
     assert result.ok, result.reason
     events = result.levels["events"]
     assert events["read"] == len(lines) - 1  # every line counted as a record read
-    assert events["quarantined"] == 4 and events["loaded"] == events["read"] - 4
+    assert events["quarantined"] == 5 and events["loaded"] == events["read"] - 5
     # an unparsed line is one event: the persons read are the intact file's less those of the broken lines
     assert result.levels["persons"]["read"] == whole.levels["persons"]["read"] - lost_persons
-    assert _ingested_events(good, "cbsa") == expected - lost  # the same events as before, less the 3 broken
+    assert _ingested_events(good, "cbsa") == expected - lost  # the same events as before, less the 5 bad lines
     import polars as pl
 
     q = pl.read_parquet(next((good.quarantine / "cbsa").glob("extract_date=*/*.parquet")))
     levels = q["level"].to_list()
     assert levels == sorted(levels, key=["events", "persons", "goods"].index)  # level by level, in file order
     events_q = q.filter(pl.col("level") == "events")["record"].to_list()
-    assert events_q == [5, 8, 12, 20]  # the unparsed lines among the invalid record, in file order
+    assert events_q == [5, 8, 12, 15, 20]  # the unparsed lines among the invalid record, in file order
     top = q.filter(pl.col("checks") == "malformed_record")
     assert top.sort("record").select("record", "reason").rows() == [
-        (5, "line is not valid JSON"), (12, "line is not a JSON object"), (20, "line is not UTF-8 text")]
-    assert top["source_id"].null_count() == 3
+        (5, "line is not valid JSON"), (12, "line is not a JSON object"),
+        (15, "a value of the wrong JSON type for its key"), (20, "line is not UTF-8 text")]
+    assert top["source_id"].null_count() == 4
     # the broken lines' content is nowhere: quarantine, manifest, log
     for path in [*good.quarantine.rglob("*"), *good.lake.rglob("*"), *good.logs.rglob("*")]:
         if path.is_file():
