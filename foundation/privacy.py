@@ -66,6 +66,27 @@ def char_tables() -> tuple[dict[str, str], dict[str, str]]:
     return translit, skeleton
 
 
+@lru_cache(maxsize=1)
+def accent_folds() -> frozenset[str]:
+    """The tabulated characters DuckDB's ``strip_accents`` folds exactly as the table does (checked on
+    DuckDB itself, so a library upgrade that changes it narrows this set instead of changing a pseudonym)."""
+    translit, _ = char_tables()
+    with duckdb.connect() as con:
+        rows = con.execute("SELECT c, strip_accents(c) FROM unnest(?::VARCHAR[]) t(c)", [sorted(translit)]).fetchall()
+    return frozenset(c for c, stripped in rows if stripped == translit[c])
+
+
+def _char_class(chars: frozenset[str]) -> str:
+    """An RE2 character class of ASCII and ``chars``, as ranges of code points."""
+    points = sorted({*range(0x80), *map(ord, chars)})
+    ranges, lo = [], points[0]
+    for prev, cp in zip(points, points[1:] + [-1]):
+        if cp != prev + 1:
+            ranges.append((lo, prev))
+            lo = cp
+    return "[" + "".join(f"\\x{{{a:04X}}}" + (f"-\\x{{{b:04X}}}" if b > a else "") for a, b in ranges) + "]"
+
+
 def _offsets() -> list[tuple[tuple[int, int], int]]:
     """Each tabulated range with the position of its first character in the tables' lists."""
     out, start = [], 0
@@ -104,10 +125,14 @@ def install_macros(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
                 f"coalesce({tables}, ch)), '')")
     translit_at = "getvariable('ibet_translit')[ibet_char_slot(unicode(ch))]"
     skeleton_at = "getvariable('ibet_skeleton')[ibet_char_slot(unicode(ch))]"
+    # Text whose every character is ASCII or folds as DuckDB's strip_accents folds it (most accented Latin
+    # names: é -> e) is folded by strip_accents in one pass; the lookup is left for the rest (ß, Ø, Cyrillic).
+    nfc = "nfc_normalize(CAST(x AS VARCHAR))"
     con.execute(
         "CREATE OR REPLACE TEMP MACRO ibet_fold(x) AS CASE WHEN x IS NULL THEN NULL "
         "WHEN strlen(CAST(x AS VARCHAR)) = length(CAST(x AS VARCHAR)) THEN CAST(x AS VARCHAR) "
         f"WHEN ibet_mixed_script(CAST(x AS VARCHAR)) THEN {lookup(skeleton_at + ', ' + translit_at)} "
+        f"WHEN regexp_full_match({nfc}, '{_char_class(accent_folds())}*') THEN strip_accents({nfc}) "
         f"ELSE {lookup(translit_at)} END")
     con.execute("CREATE OR REPLACE TEMP MACRO ibet_norm(x) AS "
                 "nullif(regexp_replace(upper(ibet_fold(x)), '[^A-Z0-9]', '', 'g'), '')")
