@@ -2,11 +2,12 @@
 the counts, and the checks that span the whole file.
 
 Ingest reads a file in batches so that memory holds one batch, whatever the file's size. Each batch is
-validated and normalized alone; its canonical rows are appended to one private Parquet file per table
-(row groups in file order, so the same file always gives the same bytes), and the ids and positions of
-its records to an index on disk. Nothing reaches the lake before the last batch: the finished files
-replace the partition as one unit (ingest's commit), or are dropped with the work folder when the file
-is rejected.
+validated and normalized alone; its canonical rows are staged in one private Arrow file per table (LZ4,
+cheap to write and to read back), and the ids and positions of its records in an index on disk. At the
+end each table is written once as Parquet, in row groups of a fixed size whatever the batches were, so
+the same file gives the same bytes at any batch size. Nothing reaches the lake before the last batch:
+the finished files replace the partition as one unit (ingest's commit), or are dropped with the work
+folder when the file is rejected.
 
 A check that spans batches is run on that index at the end: an id sent twice in the file is a
 duplicate wherever the two records fall (``field_uniqueness`` within a batch is pandera's, across
@@ -33,6 +34,9 @@ from contracts.validate import QUARANTINE_SCHEMA, Validation
 INDEX_SCHEMA = pa.schema([("level", pa.string()), ("record", pa.int64()), ("parent_record", pa.int64()),
                           ("id", pa.string()), ("valid", pa.bool_())])
 DUPLICATE = "field_uniqueness"
+ROW_GROUP = 256_000
+#: staged batches: Arrow IPC, LZ4 (fast to write and read back; the Parquet file is written once, at the end)
+_STAGED = pa.ipc.IpcWriteOptions(compression="lz4")
 
 
 @dataclass
@@ -52,7 +56,8 @@ class BatchOutputs:
     work: Path
     contract: Contract
     metadata: dict[str, str]
-    writers: dict[str, pq.ParquetWriter] = field(default_factory=dict)
+    writers: dict[str, pa.ipc.RecordBatchFileWriter] = field(default_factory=dict)
+    schemas: dict[str, pa.Schema] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     quarantine: list[pl.DataFrame] = field(default_factory=list)
     read: dict[str, int] = field(default_factory=dict)
@@ -60,16 +65,17 @@ class BatchOutputs:
     quarantined: dict[str, int] = field(default_factory=dict)
     batches: int = 0
     _index: pq.ParquetWriter | None = None
+    _closed: bool = False
 
     def add(self, batch: dict[str, pl.DataFrame], val: Validation, tables: dict[str, pa.Table]) -> None:
         """Append one batch: its canonical rows, its quarantined records, its counts and its index."""
         for name, table in tables.items():
             if name not in self.writers:
                 schema = table.schema.with_metadata({**(table.schema.metadata or {}), **self.metadata})
-                self.writers[name] = pq.ParquetWriter(self.work / f"{name}.parquet", schema, compression="zstd")
+                self.writers[name] = pa.ipc.new_file(self.work / f"{name}.arrows", schema, options=_STAGED)
+                self.schemas[name] = schema
                 self.rows[name] = 0
-            writer = self.writers[name]
-            writer.write_table(table.replace_schema_metadata(writer.schema.metadata), row_group_size=256_000)
+            self.writers[name].write_table(table.replace_schema_metadata(self.schemas[name].metadata))
             self.rows[name] += table.num_rows
         self.quarantine.append(val.quarantine)
         for level in val.read:
@@ -100,24 +106,31 @@ class BatchOutputs:
             self._index = pq.ParquetWriter(self.work / "_index.parquet", INDEX_SCHEMA, compression="zstd")
         self._index.write_table(table)
 
+    def close(self) -> None:
+        """Close the staged files (again is a no-op: the caller's clean-up after a failure)."""
+        if not self._closed:
+            for writer in [*self.writers.values(), *([self._index] if self._index else [])]:
+                writer.close()
+            self._closed = True
+
     def finish(self) -> Finished:
         """Close the files, apply the checks that span batches, and order the quarantine as the file."""
-        for writer in self.writers.values():
-            writer.close()
-        if self._index is not None:
-            self._index.close()
-        files = {name: self.work / f"{name}.parquet" for name in self.writers}
+        self.close()
         quarantine = (pl.concat(self.quarantine, how="vertical_relaxed").cast(QUARANTINE_SCHEMA) if self.quarantine
                       else pl.DataFrame(schema=QUARANTINE_SCHEMA))
+        dropped = pa.array([], pa.string())
         if self.batches > 1:
-            quarantine = self._duplicates_across_batches(files, quarantine)
+            quarantine, dropped = self._duplicates_across_batches(quarantine)
+        files = {name: self._to_parquet(name, dropped) for name in self.writers}
         order = {lvl: i for i, lvl in enumerate(self.contract.levels)}
         quarantine = quarantine.sort(pl.col("level").replace_strict(order, return_dtype=pl.Int64),
                                      pl.col("parent_record"), pl.col("record"), nulls_last=False, maintain_order=True)
         return Finished(files, dict(self.rows), quarantine, dict(self.read), dict(self.loaded),
                         dict(self.quarantined))
 
-    def _duplicates_across_batches(self, files: dict[str, Path], quarantine: pl.DataFrame) -> pl.DataFrame:
+    def _duplicates_across_batches(self, quarantine: pl.DataFrame) -> tuple[pl.DataFrame, pa.Array]:
+        """The quarantine with the records an id sent in two batches sends there, and the ``event_uid`` of the
+        canonical rows they take out of the lake."""
         top, id_col = self.contract.top, self.contract.id_column
         con = duckdb.connect()
         try:
@@ -125,7 +138,7 @@ class BatchOutputs:
             dup_ids = con.sql(f"""SELECT id FROM idx WHERE level = '{top}' AND id IS NOT NULL
                                       GROUP BY id HAVING count(*) > 1""").pl()["id"]
             if dup_ids.is_empty():
-                return quarantine
+                return quarantine, pa.array([], pa.string())
             con.register("dup_ids", dup_ids.to_frame().to_arrow())
             moved = con.sql(f"""SELECT record, id FROM idx WHERE level = '{top}' AND valid
                                     AND id IN (SELECT id FROM dup_ids) ORDER BY record""").pl()
@@ -147,7 +160,7 @@ class BatchOutputs:
             pl.when(hit).then(pl.concat_str([pl.col("reason"), pl.lit(reason)], separator="; ", ignore_nulls=True))
             .otherwise(pl.col("reason")).alias("reason"))
         if moved.is_empty():
-            return quarantine
+            return quarantine, pa.array([], pa.string())
         added = [moved.select(pl.lit(top).alias("level"), "record", pl.lit(None, pl.Int64).alias("parent_record"),
                               pl.col("id").alias("source_id"), pl.lit(id_col).alias("columns"),
                               pl.lit(DUPLICATE).alias("checks"), pl.lit(reason).alias("reason"),
@@ -161,24 +174,43 @@ class BatchOutputs:
         for level, n in children.group_by("level").len().iter_rows():
             self.loaded[level] -= n
             self.quarantined[level] += n
-        self._drop_records(files, moved["record"])
-        return pl.concat([quarantine, *added], how="vertical_relaxed").cast(QUARANTINE_SCHEMA)
+        return (pl.concat([quarantine, *added], how="vertical_relaxed").cast(QUARANTINE_SCHEMA),
+                self._event_uids(moved["record"]))
 
-    def _drop_records(self, files: dict[str, Path], records: pl.Series) -> None:
-        """Rewrite the canonical files without the events of ``records`` (top-level record numbers) and
-        every row that belongs to them (by ``event_uid``), row group by row group."""
-        if "events" not in files:
+    def _event_uids(self, records: pl.Series) -> pa.Array:
+        """The ``event_uid`` of the events of ``records`` (top-level record numbers)."""
+        if "events" not in self.writers:
             raise NotImplementedError("records can only be dropped from sources with an events table")
-        events = pq.read_table(files["events"], columns=["event_uid", "source_row"])
-        gone = pc.filter(events["event_uid"], pc.is_in(events["source_row"], pa.array(records.to_numpy())))
-        gone = pc.unique(gone)
-        for name, path in files.items():
-            src = pq.ParquetFile(path)
-            tmp = path.with_suffix(".rewrite")
-            with pq.ParquetWriter(tmp, src.schema_arrow, compression="zstd") as writer:
-                for i in range(src.num_row_groups):
-                    part = src.read_row_group(i)
-                    keep = pc.invert(pc.is_in(part["event_uid"], gone))
-                    writer.write_table(part.filter(keep), row_group_size=256_000)
-            tmp.replace(path)
-            self.rows[name] = pq.ParquetFile(path).metadata.num_rows
+        wanted = pa.array(records.to_numpy())
+        found = []
+        with pa.OSFile(str(self.work / "events.arrows")) as src:
+            reader = pa.ipc.open_file(src)
+            for i in range(reader.num_record_batches):
+                part = reader.get_batch(i).select(["event_uid", "source_row"])
+                found.append(pc.filter(part["event_uid"], pc.is_in(part["source_row"], wanted)))
+        return pc.unique(pa.concat_arrays(found)) if found else pa.array([], pa.string())
+
+    def _to_parquet(self, name: str, dropped: pa.Array) -> Path:
+        """The table's staged batches as its Parquet file, without the rows of ``dropped`` events, in row
+        groups of ROW_GROUP rows whatever the batches were: the same file gives the same bytes at any
+        batch size, and the Parquet encoding runs once."""
+        target = self.work / f"{name}.parquet"
+        with pa.OSFile(str(self.work / f"{name}.arrows")) as src:
+            reader = pa.ipc.open_file(src)
+            with pq.ParquetWriter(target, reader.schema, compression="zstd") as writer:
+                pending, held, written = [], 0, False
+                for i in range(reader.num_record_batches):
+                    part = reader.get_batch(i)
+                    if len(dropped) and part.num_rows:
+                        part = part.filter(pc.invert(pc.is_in(part["event_uid"], dropped)))
+                    pending.append(part)
+                    held += part.num_rows
+                    while held >= ROW_GROUP:
+                        table = pa.Table.from_batches(pending, reader.schema)
+                        writer.write_table(table.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
+                        pending, held, written = table.slice(ROW_GROUP).to_batches(), held - ROW_GROUP, True
+                if held or not written:
+                    writer.write_table(pa.Table.from_batches(pending, reader.schema), row_group_size=ROW_GROUP)
+        self.rows[name] = pq.ParquetFile(target).metadata.num_rows
+        (self.work / f"{name}.arrows").unlink()
+        return target

@@ -229,8 +229,7 @@ def _stream(source: Source, path: Path, secret: bytes, arrival: dt.datetime, sto
                       "shown") from None
     finally:
         con.close()
-        for writer in out.writers.values():
-            writer.close()
+        out.close()
 
 
 def ingest_file(agency: str, path: str | Path, settings: Settings | None = None, key: bytes | None = None
