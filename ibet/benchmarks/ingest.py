@@ -1,6 +1,7 @@
 """Benchmark: whole-process ingest of each agency's file against DuckDB's bare copy of the same file.
 
     python -m ibet.benchmarks.ingest [--rows 500000] [--agencies rcmp,cbsa,cbp,ice,uscg] [--small 200]
+                                     [--flat-rows 5000000] [--scale-days 30] [--scale-rows 100000]
 
 For each agency, one day of ``--rows`` records is generated to the ICD. Then, in the same run and
 on the same file, two whole processes are timed:
@@ -12,8 +13,10 @@ on the same file, two whole processes are timed:
 Each child's wall time and peak RSS come from ``os.wait4`` (the child's own rusage, not the
 parent's). The ratio is ingest / bare copy; "overall" is the sum over the agencies that have a
 reference (DuckDB has no XML reader: USCG's row shows its figures without a ratio). Last, the
-start-up cost: ``ibet ingest`` of a ``--small``-record file. Prints one Markdown table (paste it
-into ``benchmarks/RESULTS.md``).
+start-up cost: ``ibet ingest`` of a ``--small``-record file. Then the flat-memory check: the same
+ingest at ``--flat-rows`` records (peak RSS against the first run's), and the scale build
+(``ibet.benchmarks.scale``): a month of every agency built, audited and published in full, then one
+more day added. Prints Markdown (paste it into ``benchmarks/RESULTS.md``).
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import json
 import os
 import platform
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -76,32 +80,21 @@ def _generate(inbox: Path, rows: int, agencies: list[str], env: dict[str, str]) 
     subprocess.run([sys.executable, "-c", code, str(inbox), str(rows), ",".join(agencies)], env=env, check=True)
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rows", type=int, default=500_000, help="records per agency-day")
-    ap.add_argument("--agencies", default="rcmp,cbsa,cbp,ice,uscg")
-    ap.add_argument("--small", type=int, default=200, help="records of the start-up measurement's file")
-    a = ap.parse_args(argv)
-    agencies = a.agencies.split(",")
-    work = Path(tempfile.mkdtemp(prefix="ibet-bench-"))
-    env = {**os.environ, "IBET_HOME": str(work / "home"), "IBET_PSEUDONYM_KEY": secrets.token_hex(32)}
-    subprocess.run([str(Path(sys.executable).with_name("ibet")), "init", str(work / "home"), "--no-key"], env=env,
-                   check=True, capture_output=True)
-    t = time.perf_counter()
-    _generate(work / "big", a.rows, agencies, env)
-    _generate(work / "small", a.small, agencies, env)
-    print(f"generated {a.rows:,} records per agency in {time.perf_counter() - t:.0f} s ({platform.node()}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()})", file=sys.stderr)
-    truth = json.loads((work / "big" / "_ground_truth.json").read_text())
+def _ingest_table(work: Path, folder: str, agencies: list[str], env: dict[str, str], with_reference: bool
+                  ) -> tuple[list[str], dict[str, tuple[float, int, int]], float, float]:
+    """One row per agency file of ``folder``: (rows, {agency: (seconds, peak RSS MB, records)}, bare, ingest)."""
+    truth = json.loads((work / folder / "_ground_truth.json").read_text())
     rows = ["| agency | file | MB | records | bare copy s | ingest s | ratio | records/s | peak RSS MB |",
             "|---|---|---|---|---|---|---|---|---|"]
+    figures: dict[str, tuple[float, int, int]] = {}
     total_bare = total_ingest = 0.0
     for f in truth["files"]:
         if f["agency"] == "program" or f["agency"] not in agencies:
             continue
-        path = work / "big" / f["agency"] / f["file"]
-        ref = bare_copy(f["agency"], path, work / f"{f['agency']}.bare.parquet", env)
+        path = work / folder / f["agency"] / f["file"]
+        ref = bare_copy(f["agency"], path, work / f"{f['agency']}.bare.parquet", env) if with_reference else None
         seconds, rss, result = ingest(f["agency"], path, env)
+        figures[f["agency"]] = (seconds, rss, result["rows_read"])
         ratio, bare = "—", "—"
         if ref:
             total_bare += ref[0]
@@ -113,12 +106,57 @@ def main(argv: list[str] | None = None) -> None:
     if total_bare:
         rows.append(f"| **overall** (with a reference) | | | | {total_bare:.1f} | {total_ingest:.1f} | "
                     f"**{total_ingest / total_bare:.1f}** | | |")
+    return rows, figures, total_bare, total_ingest
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, default=500_000, help="records per agency-day")
+    ap.add_argument("--agencies", default="rcmp,cbsa,cbp,ice,uscg")
+    ap.add_argument("--small", type=int, default=200, help="records of the start-up measurement's file")
+    ap.add_argument("--flat-rows", type=int, default=5_000_000,
+                    help="records per agency-day of the flat-memory run (0: skip it)")
+    ap.add_argument("--scale-days", type=int, default=30, help="days of the scale build (0: skip it)")
+    ap.add_argument("--scale-rows", type=int, default=100_000, help="records per agency-day of the scale build")
+    a = ap.parse_args(argv)
+    agencies = a.agencies.split(",")
+    work = Path(tempfile.mkdtemp(prefix="ibet-bench-"))
+    env = {**os.environ, "IBET_HOME": str(work / "home"), "IBET_PSEUDONYM_KEY": secrets.token_hex(32)}
+    subprocess.run([str(Path(sys.executable).with_name("ibet")), "init", str(work / "home"), "--no-key"], env=env,
+                   check=True, capture_output=True)
+    t = time.perf_counter()
+    _generate(work / "big", a.rows, agencies, env)
+    _generate(work / "small", a.small, agencies, env)
+    machine = f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"generated {a.rows:,} records per agency in {time.perf_counter() - t:.0f} s ({machine})", file=sys.stderr)
+    out = [f"`python -m ibet.benchmarks.ingest` on {dt.date.today().isoformat()} ({machine}).", "",
+           f"**Ingest, {a.rows:,} records per agency-day**, whole processes, the bare copy in the same run:", ""]
+    rows, at_rows, _, _ = _ingest_table(work, "big", agencies, env, with_reference=True)
+    out += rows
     small = sorted((work / "small" / "rcmp").glob("*.csv"))[0]
     start = ingest("rcmp", small, env)
-    rows.append("")
-    rows.append(f"Start-up: `ibet ingest rcmp` of a {a.small}-record file: **{start[0]:.2f} s** whole process, "
-                f"peak RSS {start[1]:,} MB.")
-    print("\n".join(rows))
+    out += ["", f"Start-up: `ibet ingest rcmp` of a {a.small}-record file: **{start[0]:.2f} s** whole process, "
+                f"peak RSS {start[1]:,} MB."]
+    if a.flat_rows:
+        shutil.rmtree(work / "big")
+        t = time.perf_counter()
+        _generate(work / "flat", a.flat_rows, agencies, env)
+        print(f"generated {a.flat_rows:,} records per agency in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+        _, at_flat, _, _ = _ingest_table(work, "flat", agencies, env, with_reference=False)
+        shutil.rmtree(work / "flat")
+        out += ["", f"**Flat memory**: peak RSS of the same ingest at {a.rows:,} and at {a.flat_rows:,} records:", "",
+                f"| agency | peak RSS MB at {a.rows:,} | peak RSS MB at {a.flat_rows:,} | growth | "
+                f"seconds at {a.flat_rows:,} | records/s |", "|---|---|---|---|---|---|"]
+        for agency, (secs, rss, n) in at_flat.items():
+            base = at_rows[agency][1]
+            out.append(f"| {agency} | {base:,} | {rss:,} | {100 * (rss - base) / base:+.0f}% | {secs:.0f} | "
+                       f"{int(n / secs):,} |")
+    if a.scale_days:
+        from ibet.benchmarks.scale import scale_build
+
+        out += ["", *scale_build(work / "scale", a.scale_days, a.scale_rows, agencies, env)]
+    print("\n".join(out))
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

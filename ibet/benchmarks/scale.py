@@ -1,0 +1,143 @@
+"""Benchmark: the warehouse build at scale, stage by stage, in full and with one day added.
+
+    python -m ibet.benchmarks.scale [--days 30] [--rows 100000] [--agencies rcmp,cbsa,cbp,ice,uscg]
+
+``days + 1`` days of every agency are generated to the ICD (``rows`` records per agency-day). The
+first ``days`` are ingested, then built, audited and published (``ibet build``'s steps, timed one by
+one); then the last day is ingested and the build runs again. Stage times: the staging refresh of
+the lake, the SQL layers of all four audience files (dimensions, facts, marts and reports, as the
+runner executes them), the quality gate, and the publication. Ingest is timed apart (it is the
+DAGs' work, not the build's).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import secrets
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+START = dt.date(2026, 10, 1)
+
+
+def _timed_layers(totals: dict[str, float]):  # noqa: ANN202 - a wrapper of runner.run_files
+    """``runner.run_files`` timing each layer's files into ``totals`` (benchmark instrumentation only)."""
+    from warehouse import runner
+
+    real = runner.run_files
+
+    def run_files(con, files):  # noqa: ANN001, ANN202
+        for f in files:
+            started = time.perf_counter()
+            real(con, [f])
+            totals[f.parent.name] += time.perf_counter() - started
+    return real, run_files
+
+
+def _build(settings, label: str) -> dict[str, float]:  # noqa: ANN001
+    """One build, audited and published, timed stage by stage."""
+    from warehouse import runner, staging
+    from warehouse.audience_build import build_audience
+    from warehouse.build import build_fingerprint, gate_build
+    from warehouse.publish import build_lock, publish_build, start_build, write_manifest
+    from foundation.settings import AUDIENCES
+
+    layers: dict[str, float] = defaultdict(float)
+    real, timed = _timed_layers(layers)
+    out: dict[str, float] = {}
+    started = time.perf_counter()
+    with build_lock(settings):
+        t = time.perf_counter()
+        refreshed = staging.refresh(settings)
+        out["stage"] = time.perf_counter() - t
+        build_id, directory = start_build(settings)
+        t = time.perf_counter()
+        runner.run_files = timed
+        try:
+            built = {a: build_audience(settings, a, directory) for a in AUDIENCES}
+        finally:
+            runner.run_files = real
+        out["audience files"] = time.perf_counter() - t
+        write_manifest(directory, state="built", fingerprint=build_fingerprint(refreshed), audiences=sorted(built),
+                       agency_events=refreshed.agency_events, built_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+                       tables={a: b.tables for a, b in built.items()})
+        t = time.perf_counter()
+        gate, message, rejected = gate_build(settings, build_id)
+        out["gate"] = time.perf_counter() - t
+        if rejected:
+            raise RuntimeError(f"{label}: the gate blocked the build: {message}")
+        t = time.perf_counter()
+        publish_build(settings, build_id)
+        out["publish"] = time.perf_counter() - t
+    out["total"] = time.perf_counter() - started
+    out["facts"] = layers.get("20_facts", 0.0)
+    out["marts"] = layers.get("30_marts", 0.0) + layers.get("90_evaluator", 0.0)
+    out["changed partitions"] = len(refreshed.changed)
+    return out
+
+
+def scale_build(work: Path, days: int, rows: int, agencies: list[str], env: dict[str, str]) -> list[str]:
+    """Markdown lines: the month's ingest, then the full and the one-more-day build, stage by stage."""
+    for k in ("IBET_HOME", "IBET_PSEUDONYM_KEY"):
+        os.environ[k] = env[k] if k != "IBET_HOME" else str(work / "home")
+    from foundation.settings import init_home
+    from ibet.generator import generate
+    from ibet.ingest import ingest_file
+    from foundation.registry import source_for
+
+    settings = init_home()
+    t = time.perf_counter()
+    generate(work / "inbox", START, days + 1, rows, seed=3, dirty_rate=0.01, agencies_=agencies)
+    print(f"scale: generated {days + 1} days x {len(agencies)} agencies x {rows:,} in {time.perf_counter() - t:.0f} s",
+          file=sys.stderr, flush=True)
+    last = START + dt.timedelta(days=days)
+    files = sorted(p for p in (work / "inbox").glob("*/*") if p.parent.name in agencies and p.is_file())
+    month, extra = [], []
+    for p in files:
+        _, key = source_for(p.parent.name, p.name)
+        (extra if key == last.isoformat() else month).append(p)
+    t = time.perf_counter()
+    records = sum(ingest_file(p.parent.name, p, settings=settings).rows_read for p in month)
+    ingest_seconds = time.perf_counter() - t
+    print(f"scale: ingested {len(month)} files ({records:,} records) in {ingest_seconds:.0f} s", file=sys.stderr,
+          flush=True)
+    full = _build(settings, "full build")
+    print(f"scale: full build {full['total']:.0f} s", file=sys.stderr, flush=True)
+    t = time.perf_counter()
+    for p in extra:
+        ingest_file(p.parent.name, p, settings=settings)
+    extra_ingest = time.perf_counter() - t
+    more = _build(settings, "one more day")
+    print(f"scale: one more day {more['total']:.0f} s", file=sys.stderr, flush=True)
+    stages = ["stage", "audience files", "facts", "marts", "gate", "publish", "total"]
+    lines = [f"**Scale build**: {days} days x {len(agencies)} agencies x {rows:,} records per agency-day "
+             f"({records:,} records read; ingested in {ingest_seconds:.0f} s, {int(records / ingest_seconds):,} "
+             f"records/s, one process, file after file; the extra day's {len(extra)} files in {extra_ingest:.0f} s). "
+             "Built, audited by the gate and published; \"audience files\" is the four DuckDB files, of which "
+             "\"facts\" and \"marts\" are the SQL layers of those names (summed over the audiences).", "",
+             "| build | changed partitions | " + " | ".join(f"{s} s" for s in stages) + " |",
+             "|---|---|" + "---|" * len(stages)]
+    for label, fig in (("full (the month)", full), ("one more day", more)):
+        lines.append(f"| {label} | {int(fig['changed partitions']):,} | "
+                     + " | ".join(f"{fig[s]:.1f}" for s in stages) + " |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--days", type=int, default=30)
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--agencies", default="rcmp,cbsa,cbp,ice,uscg")
+    a = ap.parse_args(argv)
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix="ibet-scale-"))
+    env = {"IBET_HOME": str(work / "home"), "IBET_PSEUDONYM_KEY": secrets.token_hex(32)}
+    print("\n".join(scale_build(work, a.days, a.rows, a.agencies.split(","), env)))
+
+
+if __name__ == "__main__":
+    main()
