@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from contracts.base import FREE_TEXT, IDENTIFIER, Contract, Person, privacy_of
 from contracts.readers import PARENT, ROW
@@ -74,7 +75,10 @@ def projection_sql(contract: Contract, level: str, relation: str, columns: list[
 def project(con: duckdb.DuckDBPyConnection, contract: Contract, valid: dict[str, pl.DataFrame]) -> None:
     """Create ``p_<level>`` for every validated level; the raw frames are gone once this returns."""
     for level, df in valid.items():
-        con.register("_ibet_raw", df.to_arrow())
+        # in chunks: DuckDB scans an Arrow table chunk by chunk, one thread per chunk (the keyed hashes are the
+        # costly part of ingest, and a frame of one chunk would run them on one core)
+        table = df.to_arrow()
+        con.register("_ibet_raw", pa.Table.from_batches(table.to_batches(max_chunksize=8192), table.schema))
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE p_{level} AS "
                         + projection_sql(contract, level, "_ibet_raw", df.columns))

@@ -75,7 +75,7 @@ class Options(BaseSettings):
     volume_high: float = Field(4.0, gt=0, description="Gate warning when it holds more than this multiple.")
     max_file_mb: int = Field(4096, gt=0, description="Largest partner file ingested (MB); a bigger one is rejected "
                                                      "unread.")
-    batch_mb: float = Field(32.0, gt=0, description="Ingest works through a file in batches of about this many MB "
+    batch_mb: float = Field(16.0, gt=0, description="Ingest works through a file in batches of about this many MB "
                                                      "of input: memory stays flat whatever the file's size.")
     log_format: Literal["text", "json"] = Field("text", description="Format of IBET_HOME/logs/ibet.log.")
     log_max_bytes: int = Field(10_000_000, gt=0, description="Size at which ibet.log rotates.")

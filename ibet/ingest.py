@@ -22,6 +22,7 @@ import stat
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import numpy as np
@@ -42,6 +43,7 @@ from foundation.registry import Source, source_for
 from foundation.settings import Settings, get_settings
 from transforms.common import register_reference
 from transforms.pipelines import pipeline
+from ibet.ahead import run_ahead
 from ibet.batch_outputs import BatchOutputs, Finished
 
 
@@ -175,7 +177,7 @@ def _normalize_or_isolate(con: duckdb.DuckDBPyConnection, source: Source, val: V
             return failing(positions[:half]) + failing(positions[half:])
 
     everything = val.valid[top]["_pos"].to_list()
-    bad = failing(everything)
+    bad = failing(everything) if everything else []
     if not bad or len(bad) * 2 > len(everything):
         raise RejectedFile(f"records could not be normalized ({error}), and not by a few records: the file as a "
                            "whole is at fault")
@@ -199,14 +201,26 @@ def _stream(source: Source, path: Path, secret: bytes, arrival: dt.datetime, sto
     ctx = {"source_file": path.name, "source_checksum": meta["ibet.source_checksum"], "agency": source.agency}
     out = BatchOutputs(work, pipe.contract, meta)
     seen: _FirstSeen | None = None
+    ahead = {"stage": "reading"}  # what the read-ahead thread is doing
+
+    def validated() -> Iterator[tuple[dict[str, pl.DataFrame], Validation]]:
+        for batch in pipe.batches(path, max(1, int(settings.options.batch_mb * 2**20))):
+            ahead["stage"] = "validating"
+            val = validate(pipe.contract, batch)
+            yield batch, val
+            ahead["stage"] = "reading"
+
     stage = "reading"
     con = privacy.connect(secret)
     try:
         register_reference(con)
-        batches = pipe.batches(path, max(1, int(settings.options.batch_mb * 2**20)))
-        while (batch := next(batches, None)) is not None:
-            stage = "validating"
-            val = validate(pipe.contract, batch)
+        batches = run_ahead(validated())  # the next batch is read and validated while this one is normalized
+        while True:
+            stage = "reading"
+            item = next(batches, None)
+            if item is None:
+                break
+            batch, val = item
             stage = "normalizing"
             tables = _normalize_or_isolate(con, source, val, ctx)
             if "events" in tables:
@@ -216,8 +230,7 @@ def _stream(source: Source, path: Path, secret: bytes, arrival: dt.datetime, sto
                 tables["events"] = seen.fill(tables["events"])
             stage = "writing"
             out.add(batch, val, tables)
-            del batch, val, tables
-            stage = "reading"
+            del batch, val, tables, item
         stage = "checking the whole file"
         return out.finish()
     except RejectedFile as rej:
@@ -225,7 +238,8 @@ def _stream(source: Source, path: Path, secret: bytes, arrival: dt.datetime, sto
     except OSError:
         raise  # the machine, not the file: let the caller (a scheduler) retry
     except Exception as exc:  # noqa: BLE001 - a message may quote a value: only the class is shown
-        raise _Failed(f"could not be processed while {stage} ({type(exc).__name__}); no record values are "
+        where = ahead["stage"] if stage == "reading" else stage
+        raise _Failed(f"could not be processed while {where} ({type(exc).__name__}); no record values are "
                       "shown") from None
     finally:
         con.close()
