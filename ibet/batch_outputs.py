@@ -65,6 +65,7 @@ class BatchOutputs:
     quarantined: dict[str, int] = field(default_factory=dict)
     batches: int = 0
     _index: pq.ParquetWriter | None = None
+    _events: pq.ParquetWriter | None = None
     _closed: bool = False
 
     def add(self, batch: dict[str, pl.DataFrame], val: Validation, tables: dict[str, pa.Table]) -> None:
@@ -77,6 +78,11 @@ class BatchOutputs:
                 self.rows[name] = 0
             self.writers[name].write_table(table.replace_schema_metadata(self.schemas[name].metadata))
             self.rows[name] += table.num_rows
+        if "events" in tables:  # which event each top-level record became (a duplicate's rows leave by it)
+            events = tables["events"].select(["source_row", "event_uid"])
+            if self._events is None:
+                self._events = pq.ParquetWriter(self.work / "_events.parquet", events.schema, compression="zstd")
+            self._events.write_table(events)
         self.quarantine.append(val.quarantine)
         for level in val.read:
             self.read[level] = self.read.get(level, 0) + val.read[level]
@@ -109,7 +115,7 @@ class BatchOutputs:
     def close(self) -> None:
         """Close the staged files (again is a no-op: the caller's clean-up after a failure)."""
         if not self._closed:
-            for writer in [*self.writers.values(), *([self._index] if self._index else [])]:
+            for writer in [*self.writers.values(), *(w for w in (self._index, self._events) if w is not None)]:
                 writer.close()
             self._closed = True
 
@@ -134,6 +140,8 @@ class BatchOutputs:
         top, id_col = self.contract.top, self.contract.id_column
         con = duckdb.connect()
         try:
+            # the id count spills into the private work folder rather than grow with the file
+            con.execute(f"SET memory_limit = '256MB'; SET temp_directory = '{self.work / '_spill'}'")
             con.execute(f"CREATE TEMP VIEW idx AS SELECT * FROM read_parquet('{self.work / '_index.parquet'}')")
             dup_ids = con.sql(f"""SELECT id FROM idx WHERE level = '{top}' AND id IS NOT NULL
                                       GROUP BY id HAVING count(*) > 1""").pl()["id"]
@@ -179,16 +187,17 @@ class BatchOutputs:
 
     def _event_uids(self, records: pl.Series) -> pa.Array:
         """The ``event_uid`` of the events of ``records`` (top-level record numbers)."""
-        if "events" not in self.writers:
+        if self._events is None:
             raise NotImplementedError("records can only be dropped from sources with an events table")
-        wanted = pa.array(records.to_numpy())
-        found = []
-        with pa.OSFile(str(self.work / "events.arrows")) as src:
-            reader = pa.ipc.open_file(src)
-            for i in range(reader.num_record_batches):
-                part = reader.get_batch(i).select(["event_uid", "source_row"])
-                found.append(pc.filter(part["event_uid"], pc.is_in(part["source_row"], wanted)))
-        return pc.unique(pa.concat_arrays(found)) if found else pa.array([], pa.string())
+        con = duckdb.connect()
+        try:
+            con.execute(f"SET memory_limit = '256MB'; SET temp_directory = '{self.work / '_spill'}'")
+            con.register("moved", pa.table({"record": records.to_numpy()}))
+            uids = con.sql(f"""SELECT DISTINCT event_uid FROM read_parquet('{self.work / '_events.parquet'}')
+                               WHERE source_row IN (SELECT record FROM moved)""").to_arrow_table()
+        finally:
+            con.close()
+        return uids["event_uid"].combine_chunks().cast(pa.string())
 
     def _to_parquet(self, name: str, dropped: pa.Array) -> Path:
         """The table's staged batches as its Parquet file, without the rows of ``dropped`` events, in row

@@ -231,6 +231,7 @@ def _stream(source: Source, path: Path, secret: bytes, arrival: dt.datetime, sto
             stage = "writing"
             out.add(batch, val, tables)
             del batch, val, tables, item
+            pa.default_memory_pool().release_unused()  # what this batch took goes back, so memory stays flat
         stage = "checking the whole file"
         return out.finish()
     except RejectedFile as rej:
