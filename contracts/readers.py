@@ -355,12 +355,16 @@ def iter_xml_records(path: Path, root: str, record: str, fields: dict[str, str],
         if not mm[max(0, size - 1024):].rstrip().endswith(closing):
             raise RejectedFile(f"truncated: the document does not end with </{root}>")
         body_end = mm.rfind(closing)
-        pos, first = head.end(), 1
+        pos, first, released = head.end(), 1, 0
         while pos < body_end:
             cut = mm.find(end_tag, min(pos + chunk_bytes, body_end))
             stop = body_end if cut < 0 or cut >= body_end else cut + len(end_tag)
             chunk = b"<R>" + mm[pos:stop] + b"</R>"
             pos = stop
+            done = (pos // mmap.PAGESIZE) * mmap.PAGESIZE
+            if done > released:  # the pages read so far leave this process's memory (the file keeps them)
+                mm.madvise(mmap.MADV_DONTNEED, released, done - released)
+                released = done
             try:
                 doc = etree.fromstring(chunk, parser=parser)
             except (etree.XMLSyntaxError, ValueError) as exc:
