@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Iterator
@@ -31,7 +30,7 @@ from urllib.parse import urlparse
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from foundation.lake import PART_FILE, atomic_write, file_checksum, read_json, write_json, write_parquet
+from foundation.lake import PART_FILE, atomic_write, file_checksum, read_json, write_json
 
 MANIFESTS = "_ingest"
 
@@ -55,18 +54,11 @@ class LakeStore(ABC):
         """Every manifest, in a stable order (source, key)."""
 
     # ------------------------------------------------------------- partitions
-    def write_partition(self, rel: str, table: pa.Table, metadata: dict[str, str]) -> tuple[str, str]:
-        """Store a partition's new version; returns (SHA-256, where it is). Invisible to readers until
-        ``commit`` writes the manifest naming it (object storage) or replaced in place (local)."""
-        with tempfile.TemporaryDirectory(prefix="ibet-part-") as tmp:  # the same deterministic bytes everywhere
-            local = Path(tmp) / PART_FILE
-            write_parquet(local, table, metadata)
-            return self.put_partition(rel, local)
-
     @abstractmethod
     def put_partition(self, rel: str, local: Path) -> tuple[str, str]:
         """Store a finished local Parquet file as a partition's new version (``local`` is moved or
-        copied); returns (SHA-256, where it is), visible as ``write_partition`` says."""
+        copied); returns (SHA-256, where it is). Invisible to readers until ``commit`` writes the manifest
+        naming it (object storage) or replaced in place (local)."""
 
     @abstractmethod
     def commit(self, source: str, key: str, manifest: dict) -> None:
