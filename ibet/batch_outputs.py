@@ -148,12 +148,11 @@ class BatchOutputs:
             if dup_ids.is_empty():
                 return quarantine, pa.array([], pa.string())
             con.register("dup_ids", dup_ids.to_frame().to_arrow())
-            moved = con.sql(f"""SELECT record, id FROM idx WHERE level = '{top}' AND valid
-                                    AND id IN (SELECT id FROM dup_ids) ORDER BY record""").pl()
+            con.execute(f"""CREATE TEMP TABLE moved AS SELECT record, id FROM idx WHERE level = '{top}' AND valid
+                            AND id IN (SELECT id FROM dup_ids) ORDER BY record""")
+            moved = con.sql("SELECT record, id FROM moved ORDER BY record").pl()
             children = con.sql(f"""SELECT i.level, i.record, i.parent_record, m.id AS source_id FROM idx i
-                                       JOIN (SELECT record, id FROM idx WHERE level = '{top}' AND valid
-                                             AND id IN (SELECT id FROM dup_ids)) m ON i.parent_record = m.record
-                                       WHERE i.level <> '{top}'""").pl()
+                                   JOIN moved m ON i.parent_record = m.record WHERE i.level <> '{top}'""").pl()
         finally:
             con.close()
         reason = f"{id_col}: duplicate id within the file"

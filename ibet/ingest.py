@@ -116,8 +116,9 @@ class _FirstSeen:
         if old is None or not old.num_rows or "received_at" not in old.column_names:
             return
         uid = pl.Series(old["event_uid"])
-        order = uid.hash(seed=0).arg_sort()
-        self.hashes = uid.hash(seed=0).gather(order).to_numpy()
+        hashes = uid.hash(seed=0)
+        order = hashes.arg_sort()
+        self.hashes = hashes.gather(order).to_numpy()
         self.uids = uid.gather(order)
         self.at = pl.Series(old["received_at"].cast(pa.timestamp("us", tz="UTC"))).gather(order)
 
