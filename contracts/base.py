@@ -10,7 +10,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Callable
 
-import pandera.polars as pa
+from contracts.pandera_polars import pa
 import polars as pl
 
 #: The privacy classes of DOMAIN.md.

@@ -1,7 +1,7 @@
 """ICE HSI investigation updates ``ice_hsi_cases_YYYYMMDD.parquet`` (ICD: ICE)."""
 import datetime as dt
 
-import pandera.polars as pa
+from contracts.pandera_polars import pa
 import polars as pl
 
 from foundation.vocabulary import CAVEATS_SENT

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandera.polars as pa
+from contracts.pandera_polars import pa
 import polars as pl
 from pandera.config import ValidationDepth, config_context
 

@@ -122,8 +122,8 @@ class LocalLake(LakeStore):
         write_json(self._manifest_path(source, key), manifest)
 
     def read_partition(self, rel: str, columns: list[str] | None = None) -> pa.Table | None:
-        try:
-            return pq.read_table(self.root / rel, columns=columns)
+        try:  # one file: ParquetFile, not read_table (whose dataset layer imports pandas, 0.3 s a process)
+            return pq.ParquetFile(self.root / rel).read(columns=columns)
         except (OSError, pa.ArrowInvalid):
             return None
 
@@ -242,7 +242,8 @@ class ObjectLake(LakeStore):
         if digest is None:
             return None
         try:
-            return pq.read_table(self._key(_object_name(rel, digest)), filesystem=self.fs, columns=columns)
+            with self.fs.open_input_file(self._key(_object_name(rel, digest))) as f:
+                return pq.ParquetFile(f).read(columns=columns)
         except (OSError, pa.ArrowInvalid):
             return None
 

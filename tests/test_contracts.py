@@ -257,3 +257,26 @@ def test_a_record_moved_to_quarantine_after_validation_takes_its_children(tmp_pa
         assert v.valid[lvl].filter(pl.col("_parent") == victim).height == 0
     assert v.loaded["events"] == before["events"][0] - 1 and kids["persons"] >= 1
     assert victim not in v.valid["events"]["_pos"].to_list()
+
+
+def test_validating_a_file_loads_neither_pandas_nor_pandera_pandas_api(tmp_path):
+    """The contracts validate polars frames: an ingest process must not pay for pandas' import."""
+    import subprocess
+    import sys
+
+    from ibet.generator import generate
+
+    generate(tmp_path / "in", dt.date(2026, 10, 1), 1, 50, seed=5, dirty_rate=0.2, agencies_=["rcmp"])
+    f = next((tmp_path / "in" / "rcmp").glob("*.csv"))
+    code = ("import sys\n"
+            "from transforms.pipelines import pipeline\n"
+            "from contracts.validate import validate\n"
+            f"p = pipeline('rcmp')\n"
+            f"raw = p.read({str(f)!r})\n"
+            "v = validate(p.contract, raw)\n"
+            "print(v.quarantine.height, sum(v.loaded.values()), 'pandas' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    quarantined, loaded, pandas_loaded = out.stdout.split()
+    assert int(quarantined) > 0 and int(loaded) > 0  # the checks ran, failures were collected by pandera
+    assert pandas_loaded == "False"

@@ -127,8 +127,8 @@ def build_audience(settings: Settings, audience: str, directory: Path) -> Audien
                                                          if layer != "90_evaluator")))
             runner.copy_missing_comments(con, main_db, "work")
             con.execute("DETACH work")
-        else:
-            runner.run_files(con, runner.sql_files(runner.AUDIENCE_LAYERS))
+        else:  # keyed models are created with their keys and filled once
+            constraints.run_models(con, runner.sql_files(runner.AUDIENCE_LAYERS), main_db)
         constraints.apply(con, main_db)
         _meta(con, audience, caveats, directory.name)
         con.execute("DETACH staged")

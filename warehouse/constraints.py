@@ -10,6 +10,7 @@ the model's contract, the engine's keys and the gate's expectations.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from warehouse.runner import AUDIENCE_LAYERS, sql_files, sql_literal
+from warehouse.runner import AUDIENCE_LAYERS, SqlFileError, sql_files, sql_literal
 
 
 class ConstraintError(RuntimeError):
@@ -69,35 +70,94 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _present(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
+    return {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+                                      "AND NOT temporary", [database]).fetchall()}
+
+
+def _keyed(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
+    """Tables of ``database`` that already carry a primary or foreign key."""
+    return {t for (t,) in con.execute(
+        "SELECT DISTINCT table_name FROM duckdb_constraints() WHERE database_name = ? "
+        "AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')", [database]).fetchall()}
+
+
+def _key_clauses(spec: dict[str, Any], present: set[str]) -> list[str]:
+    parts = []
+    if spec.get("primary_key"):
+        parts.append(f"PRIMARY KEY ({', '.join(map(_q, spec['primary_key']))})")
+    for column, target in (spec.get("references") or {}).items():
+        ref_table, ref_col = target.split(".")
+        if ref_table in present:
+            parts.append(f"FOREIGN KEY ({_q(column)}) REFERENCES {_q(ref_table)} ({_q(ref_col)})")
+    return parts
+
+
+def _fill(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> None:
+    """Run ``sql`` (an INSERT into a keyed table), naming the kind of key that failed, never the value."""
+    try:
+        con.execute(sql)
+        return
+    except duckdb.ConstraintException as exc:
+        # the engine's message quotes the offending key: keep only which kind of key it was,
+        # and raise outside this block so that the message is not even chained to the error
+        kind = "foreign key (an orphan row)" if "foreign key" in str(exc).lower() else "primary key (a duplicate)"
+    raise ConstraintError(f"{table}: its declared {kind} does not hold in the built data")
+
+
+#: A model's defining statement: ``CREATE OR REPLACE TABLE <name> AS <query>``.
+_MODEL = re.compile(r"\s*CREATE\s+OR\s+REPLACE\s+TABLE\s+([A-Za-z_][A-Za-z0-9_]*)\s+AS\s+(.*?)[;\s]*", re.S | re.I)
+
+
+def run_models(con: duckdb.DuckDBPyConnection, files: list[Path], database: str) -> None:
+    """``runner.run_files``, creating each keyed model with its keys and filling it once.
+
+    Declaring keys after a ``CREATE TABLE AS`` (``apply``) costs a second copy of every keyed
+    table; a fact table is the bulk of an audience file. Here a declared model's query is
+    bound first (``DESCRIBE``: its columns and types, nothing runs), the table is created
+    with its keys, and the query's rows go in once, checked by DuckDB as they arrive.
+    Other statements run as written. ``apply`` afterwards finds these tables keyed already.
+    """
+    specs = {t: s for t, s in declared().items() if s.get("primary_key") or s.get("references")}
+    for f in files:
+        try:
+            for statement in duckdb.extract_statements(f.read_text()):
+                m = _MODEL.fullmatch(statement.query)
+                if not m or m.group(1) not in specs:
+                    con.execute(statement.query)
+                    continue
+                table, query = m.group(1), m.group(2)
+                cols = con.execute(f"DESCRIBE {query}").fetchall()
+                body = [f"{_q(c)} {t}" for c, t, *_ in cols] + _key_clauses(specs[table], _present(con, database))
+                con.execute(f"DROP TABLE IF EXISTS {_q(database)}.main.{_q(table)}")
+                con.execute(f"CREATE TABLE {_q(database)}.main.{_q(table)} ({', '.join(body)})")
+                _fill(con, table, f"INSERT INTO {_q(database)}.main.{_q(table)} {query}")
+        except duckdb.Error as exc:
+            raise SqlFileError(f"{f.parent.name}/{f.name}: {exc}") from exc
+
+
 def apply(con: duckdb.DuckDBPyConnection, database: str) -> None:
-    """Re-create each declared table of ``database`` with its keys (tables it lacks are skipped)."""
-    present = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
-                                         "AND NOT temporary", [database]).fetchall()}
+    """Re-create each declared table of ``database`` with its keys (tables it lacks are skipped).
+
+    Tables ``run_models`` created keyed are left as they are; this serves the tables copied
+    in without keys (the evaluator file's, from its work build).
+    """
+    present = _present(con, database)
+    keyed = _keyed(con, database)
     for table, spec in declared().items():
-        if table not in present:
+        if table not in present or table in keyed:
             continue
         cols = con.execute("SELECT column_name, data_type, comment FROM duckdb_columns() WHERE database_name = ? "
                            "AND table_name = ? ORDER BY column_index", [database, table]).fetchall()
         comment = con.execute("SELECT comment FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
                               [database, table]).fetchall()[0][0]
-        parts = [f"{_q(c)} {t}" for c, t, _ in cols]
-        if spec.get("primary_key"):
-            parts.append(f"PRIMARY KEY ({', '.join(map(_q, spec['primary_key']))})")
-        for column, target in (spec.get("references") or {}).items():
-            ref_table, ref_col = target.split(".")
-            if ref_table in present:
-                parts.append(f"FOREIGN KEY ({_q(column)}) REFERENCES {_q(ref_table)} ({_q(ref_col)})")
+        parts = [f"{_q(c)} {t}" for c, t, _ in cols] + _key_clauses(spec, present)
         # the plain table steps aside and the keyed one takes its name: DuckDB records the names of
         # the tables that reference a key when they are created, and renaming a keyed table breaks that
         plain = f"{table}__plain"
         con.execute(f"ALTER TABLE {_q(database)}.main.{_q(table)} RENAME TO {_q(plain)}")
         con.execute(f"CREATE TABLE {_q(database)}.main.{_q(table)} ({', '.join(parts)})")
-        try:
-            con.execute(f"INSERT INTO {_q(database)}.main.{_q(table)} SELECT * FROM {_q(database)}.main.{_q(plain)}")
-        except duckdb.ConstraintException as exc:
-            # the engine's message quotes the offending key: say which kind of key, not the value
-            kind = "foreign key (an orphan row)" if "foreign key" in str(exc).lower() else "primary key (a duplicate)"
-            raise ConstraintError(f"{table}: its declared {kind} does not hold in the built data") from None
+        _fill(con, table, f"INSERT INTO {_q(database)}.main.{_q(table)} SELECT * FROM {_q(database)}.main.{_q(plain)}")
         con.execute(f"DROP TABLE {_q(database)}.main.{_q(plain)}")
         if comment:
             con.execute(f"COMMENT ON TABLE {_q(database)}.main.{_q(table)} IS {sql_literal(comment)}")

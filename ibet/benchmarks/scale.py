@@ -23,30 +23,44 @@ from pathlib import Path
 START = dt.date(2026, 10, 1)
 
 
-def _timed_layers(totals: dict[str, float]):  # noqa: ANN202 - a wrapper of runner.run_files
-    """``runner.run_files`` timing each layer's files into ``totals`` (benchmark instrumentation only)."""
-    from warehouse import runner
+def _timed_layers(totals: dict[str, float]):  # noqa: ANN202 - wrappers of the SQL runners
+    """Patches timing each layer's files into ``totals`` (benchmark instrumentation only).
 
-    real = runner.run_files
+    Both ways a build runs its ``.sql`` files are wrapped: ``runner.run_files`` (the evaluator's
+    work build) and ``constraints.run_models`` (the analysts' files, keyed models created keyed).
+    """
+    from warehouse import constraints, runner
+
+    real = {"run_files": runner.run_files, "run_models": constraints.run_models}
 
     def run_files(con, files):  # noqa: ANN001, ANN202
         for f in files:
             started = time.perf_counter()
-            real(con, [f])
+            real["run_files"](con, [f])
             totals[f.parent.name] += time.perf_counter() - started
-    return real, run_files
+
+    def run_models(con, files, database):  # noqa: ANN001, ANN202
+        for f in files:
+            started = time.perf_counter()
+            real["run_models"](con, [f], database)
+            totals[f.parent.name] += time.perf_counter() - started
+
+    def install(timed: bool) -> None:
+        runner.run_files = run_files if timed else real["run_files"]
+        constraints.run_models = run_models if timed else real["run_models"]
+    return install
 
 
 def _build(settings, label: str) -> dict[str, float]:  # noqa: ANN001
     """One build, audited and published, timed stage by stage."""
-    from warehouse import runner, staging
+    from warehouse import staging
     from warehouse.audience_build import build_audience
     from warehouse.build import build_fingerprint, gate_build
     from warehouse.publish import build_lock, publish_build, start_build, write_manifest
     from foundation.settings import AUDIENCES
 
     layers: dict[str, float] = defaultdict(float)
-    real, timed = _timed_layers(layers)
+    install = _timed_layers(layers)
     out: dict[str, float] = {}
     started = time.perf_counter()
     with build_lock(settings):
@@ -55,11 +69,11 @@ def _build(settings, label: str) -> dict[str, float]:  # noqa: ANN001
         out["stage"] = time.perf_counter() - t
         build_id, directory = start_build(settings)
         t = time.perf_counter()
-        runner.run_files = timed
+        install(True)
         try:
             built = {a: build_audience(settings, a, directory) for a in AUDIENCES}
         finally:
-            runner.run_files = real
+            install(False)
         out["audience files"] = time.perf_counter() - t
         write_manifest(directory, state="built", fingerprint=build_fingerprint(refreshed), audiences=sorted(built),
                        agency_events=refreshed.agency_events, built_at=dt.datetime.now(dt.timezone.utc).isoformat(),

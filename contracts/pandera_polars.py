@@ -1,0 +1,53 @@
+"""pandera's polars API, imported without pandas.
+
+``import pandera`` imports pandas and pandera's whole pandas API whenever pandas is
+installed, and it is here (Great Expectations needs it): a third of a second of every
+``ibet ingest`` process and every Airflow task that validates a file, for an API the
+contracts never use (they validate polars frames). pandera supports running without
+pandas: its ``__init__`` falls back to its core when ``import pandas`` raises "No module
+named 'pandas'". This module lets it take that path by hiding pandas during that one
+import (and its first look for pandas types, which it caches), when nothing has loaded
+pandas yet. pandas itself imports normally afterwards (the
+quality gate uses it); pandera's pandas API (``pandera.pandas``) is then not available in
+that process, and nothing here uses it (``tests/test_contracts.py`` holds both).
+"""
+from __future__ import annotations
+
+import importlib.abc
+import sys
+from types import ModuleType
+
+
+class _HidePandas(importlib.abc.MetaPathFinder):
+    """A finder that answers for pandas as if it were not installed."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+def _load() -> ModuleType:
+    if "pandera" in sys.modules or "pandas" in sys.modules:
+        import pandera.polars
+
+        return pandera.polars
+    hide = _HidePandas()
+    sys.meta_path.insert(0, hide)
+    try:
+        import pandera.polars
+
+        # pandera looks for its pandas types once, on the first check it runs, and remembers
+        # the answer: asked now, it learns there is none, and validation never imports pandas
+        try:
+            from pandera.backends.register_checks import _load_get_backend_types_from_mro
+        except ImportError:  # another pandera: only the speed-up is lost
+            pass
+        else:
+            _load_get_backend_types_from_mro()
+    finally:
+        sys.meta_path.remove(hide)
+    return pandera.polars
+
+
+pa = _load()

@@ -1,0 +1,61 @@
+"""Declared keys: keyed models are created with their keys and filled once; a key that does not
+hold fails the build naming the table, never the value; ``apply`` keys what was copied in plain."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from warehouse.constraints import ConstraintError, apply, run_models
+
+PLANTED = "PLANTED-REGION-Z9"
+
+
+def _model(tmp_path: Path, rows: str) -> Path:
+    f = tmp_path / "10_dim_region.sql"
+    f.write_text("-- a model as the warehouse writes them\n"
+                 "CREATE OR REPLACE TABLE dim_region AS\n"
+                 f"SELECT * FROM (VALUES {rows}) AS t(region_code, region_name) ORDER BY region_code DESC;\n"
+                 "COMMENT ON TABLE dim_region IS 'Regions.';\n")
+    return f
+
+
+def _keys(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return sorted(t for (t,) in con.execute("SELECT constraint_type FROM duckdb_constraints() WHERE table_name = ? "
+                                            "AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')",
+                                            [table]).fetchall())
+
+
+def test_a_keyed_model_is_created_with_its_key_in_its_query_order(tmp_path):
+    con = duckdb.connect(str(tmp_path / "t.duckdb"))
+    run_models(con, [_model(tmp_path, "('R1', 'One'), ('R3', 'Three'), ('R2', 'Two')")], "t")
+    assert _keys(con, "dim_region") == ["PRIMARY KEY"]
+    assert [r for (r,) in con.execute("SELECT region_code FROM dim_region").fetchall()] == ["R3", "R2", "R1"]
+    assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'dim_region'").fetchall() == \
+        [("Regions.",)]
+    apply(con, "t")  # already keyed: left as it is, not copied a second time
+    assert _keys(con, "dim_region") == ["PRIMARY KEY"]
+    assert con.execute("SELECT count(*) FROM dim_region").fetchall() == [(3,)]
+
+
+def test_a_duplicate_key_fails_naming_the_table_never_the_value(tmp_path):
+    con = duckdb.connect(str(tmp_path / "t.duckdb"))
+    with pytest.raises(ConstraintError) as err:
+        run_models(con, [_model(tmp_path, f"('{PLANTED}', 'A'), ('{PLANTED}', 'B')")], "t")
+    text = str(err.value)
+    assert "dim_region" in text and "primary key" in text
+    assert PLANTED not in text and err.value.__context__ is None and err.value.__cause__ is None
+
+
+def test_apply_keys_a_table_copied_in_without_keys(tmp_path):
+    con = duckdb.connect(str(tmp_path / "t.duckdb"))
+    con.execute("CREATE TABLE dim_region AS SELECT 'R1' AS region_code, 'One' AS region_name")
+    assert _keys(con, "dim_region") == []
+    apply(con, "t")
+    assert _keys(con, "dim_region") == ["PRIMARY KEY"]
+    con.execute(f"CREATE OR REPLACE TABLE dim_region AS SELECT * FROM (VALUES ('{PLANTED}', 'a'), ('{PLANTED}', 'b')) "
+                "t(region_code, region_name)")
+    with pytest.raises(ConstraintError) as err:
+        apply(con, "t")
+    assert PLANTED not in str(err.value) and err.value.__context__ is None
