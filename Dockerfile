@@ -9,4 +9,5 @@ COPY --chown=airflow:root requirements/deploy.lock /opt/ibet/src/requirements/
 RUN pip install --no-cache-dir uv \
  && uv pip install --no-cache --compile-bytecode --require-hashes -r /opt/ibet/src/requirements/deploy.lock
 COPY --chown=airflow:root . /opt/ibet/src
-RUN uv pip install --no-cache --compile-bytecode --no-deps -e /opt/ibet/src
+RUN uv pip install --no-cache --compile-bytecode --no-deps -e /opt/ibet/src \
+ && cd /opt/ibet/src && python -m compileall -q foundation contracts transforms warehouse ibet dags

@@ -17,6 +17,12 @@ WITH sightings AS (
     UNION ALL
     SELECT 'vessel', vessel_key, agency_code, region_code, event_uid, occurred_at
     FROM fact_conveyance_sightings WHERE vessel_key IS NOT NULL
+),
+-- Most pseudonyms are seen by one agency only: find the others with two cheap aggregates
+-- first, and compute the distinct counts and lists for those alone.
+linked AS (
+    SELECT link_type, pseudonym FROM sightings GROUP BY link_type, pseudonym
+    HAVING min(agency_code) <> max(agency_code)
 )
 SELECT link_type, pseudonym,
        count(DISTINCT agency_code) AS agency_count,
@@ -25,7 +31,7 @@ SELECT link_type, pseudonym,
        string_agg(DISTINCT region_code, ',' ORDER BY region_code) AS regions,
        min(occurred_at) AS first_seen, max(occurred_at) AS last_seen,
        count(DISTINCT event_uid) AS event_count
-FROM sightings
+FROM sightings SEMI JOIN linked USING (link_type, pseudonym)
 GROUP BY link_type, pseudonym
 HAVING count(DISTINCT agency_code) >= 2
 ORDER BY link_type, agency_count DESC, event_count DESC, pseudonym;
