@@ -1,6 +1,4 @@
--- Staging: the staged lake rows as this audience may see them (temporary, not published).
--- stg_events is a temporary table, not a view: the version ranking runs once, not once per
--- table that reads it (the facts of events and of each child table).
+-- Staging: the staged lake rows as this audience may see them (temporary views, not published).
 --
 -- ICE sends a case again every day it is touched: the latest extract of an event_uid wins,
 -- and the caveat of that latest version decides visibility (a case re-marked ORCON
@@ -8,7 +6,7 @@
 -- received_at is when the agency's file carrying that record first arrived (its arrival in
 -- the inbox, kept across corrected re-sends); lakes written before it was recorded fall back
 -- to when the file was first ingested.
-CREATE OR REPLACE TEMP TABLE stg_events AS
+CREATE OR REPLACE TEMP VIEW stg_events AS
 SELECT * EXCLUDE (version_rank)
 FROM (
     SELECT e.* REPLACE (coalesce(e.received_at, m.first_ingested_at) AS received_at),
