@@ -1,9 +1,10 @@
 """pandera's polars API, imported without pandas.
 
 ``import pandera`` imports pandas and pandera's whole pandas API whenever pandas is
-installed, and it is here (Great Expectations needs it): a third of a second of every
-``ibet ingest`` process and every Airflow task that validates a file, for an API the
-contracts never use (they validate polars frames). pandera supports running without
+installed, and it is here (Great Expectations needs it): 0.3–0.4 s of every ``ibet
+ingest`` process and every Airflow task that validates a file, for an API the contracts
+never use (they validate polars frames). pandas itself may still be imported later in the
+process (pyarrow's conversions look for it); pandera's pandas API is what this saves. pandera supports running without
 pandas: its ``__init__`` falls back to its core when ``import pandas`` raises "No module
 named 'pandas'". This module lets it take that path by hiding pandas during that one
 import (and its first look for pandas types, which it caches), when nothing has loaded
