@@ -137,8 +137,13 @@ def main(argv: list[str] | None = None) -> None:
     out += rows
     small = sorted((work / "small" / "rcmp").glob("*.csv"))[0]
     start = ingest("rcmp", small, env)
+    # the same run's floor: a process that only imports the engines every ingest needs (the machine's speed
+    # varies from day to day; the gap between the two does not)
+    floor = min(_run([sys.executable, "-c", "import duckdb, polars, pyarrow, pyarrow.compute"], env)[0]
+                for _ in range(3))
     out += ["", f"Start-up: `ibet ingest rcmp` of a {a.small}-record file: **{start[0]:.2f} s** whole process, "
-                f"peak RSS {start[1]:,} MB."]
+                f"peak RSS {start[1]:,} MB; a bare `python -c \"import duckdb, polars, pyarrow\"` "
+                f"takes {floor:.2f} s in the same run."]
     if a.flat_rows:
         shutil.rmtree(work / "big")
         t = time.perf_counter()
