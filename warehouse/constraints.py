@@ -1,11 +1,12 @@
 """Each model's declarations (``sql/<layer>/<NN>_<table>.yml``, beside its SQL): keys and expectations.
 
 Like a dbt ``schema.yml``: ``primary_key``, ``references`` (foreign keys), ``not_null`` and
-``accepted_values``. Keys are declared in every built file (``apply``): DuckDB declares keys only
-in ``CREATE TABLE`` and the models are ``CREATE TABLE AS``, so each keyed table is re-created
-with its keys and its rows copied in, in the models' order (referenced tables first); DuckDB
-checks every key while copying, so a duplicate id or an orphan row fails the build, naming the
-table. The quality gate turns every declaration into checks (``checks_sql``): one source for
+``accepted_values``. Keys are declared in every built file: DuckDB declares keys only in
+``CREATE TABLE`` and the models are written ``CREATE TABLE AS``, so ``run_models`` creates each
+keyed model with its keys from its query's columns and fills it once, in the models' order
+(referenced tables first); ``apply`` keys the tables copied in without them (the evaluator
+file's). DuckDB checks every key as the rows go in, so a duplicate id or an orphan row fails the
+build, naming the table and the kind of key, never the value. The quality gate turns every declaration into checks (``checks_sql``): one source for
 the model's contract, the engine's keys and the gate's expectations.
 """
 from __future__ import annotations
