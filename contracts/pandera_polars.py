@@ -1,16 +1,15 @@
-"""pandera's polars API, imported without pandas.
+"""pandera's polars API, imported without pandera's pandas API.
 
 ``import pandera`` imports pandas and pandera's whole pandas API whenever pandas is
 installed, and it is here (Great Expectations needs it): 0.3–0.4 s of every ``ibet
 ingest`` process and every Airflow task that validates a file, for an API the contracts
-never use (they validate polars frames). pandas itself may still be imported later in the
-process (pyarrow's conversions look for it); pandera's pandas API is what this saves. pandera supports running without
-pandas: its ``__init__`` falls back to its core when ``import pandas`` raises "No module
-named 'pandas'". This module lets it take that path by hiding pandas during that one
-import (and its first look for pandas types, which it caches), when nothing has loaded
-pandas yet. pandas itself imports normally afterwards (the
-quality gate uses it); pandera's pandas API (``pandera.pandas``) is then not available in
-that process, and nothing here uses it (``tests/test_contracts.py`` holds both).
+never use (they validate polars frames). pandera supports running without pandas: its
+``__init__`` falls back to its core when ``import pandas`` raises "No module named
+'pandas'". This module lets it take that path by hiding pandas during that one import (and
+pandera's first look for pandas types, which it caches), when nothing has loaded pandas yet.
+pandas itself imports normally afterwards (the quality gate uses it, and pyarrow's
+conversions may load it in an ingest); pandera's pandas API (``pandera.pandas``) is then not
+available in that process, and nothing here uses it (``tests/test_contracts.py`` holds it).
 """
 from __future__ import annotations
 

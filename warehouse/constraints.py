@@ -6,8 +6,9 @@ Like a dbt ``schema.yml``: ``primary_key``, ``references`` (foreign keys), ``not
 keyed model with its keys from its query's columns and fills it once, in the models' order
 (referenced tables first); ``apply`` keys the tables copied in without them (the evaluator
 file's). DuckDB checks every key as the rows go in, so a duplicate id or an orphan row fails the
-build, naming the table and the kind of key, never the value. The quality gate turns every declaration into checks (``checks_sql``): one source for
-the model's contract, the engine's keys and the gate's expectations.
+build, naming the table and the kind of key, never the value. The quality gate turns every
+declaration into checks (``checks_sql``): one source for the model's contract, the engine's keys
+and the gate's expectations.
 """
 from __future__ import annotations
 
