@@ -3,27 +3,34 @@ the counts, and the checks that span the whole file.
 
 Ingest reads a file in batches so that memory holds one batch, whatever the file's size. Each batch is
 validated and normalized alone; its canonical rows are staged in one private Arrow file per table (LZ4,
-cheap to write and to read back), and the ids and positions of its records in an index on disk. At the
-end each table is written once as Parquet, in row groups of a fixed size whatever the batches were, so
-the same file gives the same bytes at any batch size. Nothing reaches the lake before the last batch:
-the finished files replace the partition as one unit (ingest's commit), or are dropped with the work
-folder when the file is rejected.
+cheap to write and to read back), its quarantined records in one per record level, and the ids and
+positions of its records in an index on disk. At the end each table, and the quarantine, is written
+once as Parquet, in row groups of a fixed size whatever the batches were, so the same file gives the
+same bytes at any batch size. Nothing reaches the lake before the last batch: the finished files
+replace the partition as one unit (ingest's commit), or are dropped with the work folder when the file
+is rejected.
 
 A check that spans batches is run on that index at the end: an id sent twice in the file is a
 duplicate wherever the two records fall (``field_uniqueness`` within a batch is pandera's, across
 batches it is this module's). A valid record found to share its id with a record of another batch
 leaves the canonical files for the quarantine with its children, exactly as if the file had been
 validated whole.
+
+The end of the file streams too: the staged quarantine and the records the check moves are merged in
+file order chunk by chunk (both are in file order already), and the check's sets (the repeated ids, the
+events they take out) are held as sorted hashes. A file whose every record repeats an id (5 million
+records over a million ids) ends in the memory of its batches, not in a quarantine frame of its size.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from contracts.base import Contract
@@ -31,19 +38,125 @@ from contracts.readers import PARENT, ROW
 from contracts.validate import QUARANTINE_SCHEMA, Validation
 
 #: the record index: every top-level record with its id (valid or not), every valid child with its record
+#: and its top-level record's id (so that the records an id moves are found by the id alone)
 INDEX_SCHEMA = pa.schema([("level", pa.string()), ("record", pa.int64()), ("parent_record", pa.int64()),
                           ("id", pa.string()), ("valid", pa.bool_())])
 DUPLICATE = "field_uniqueness"
 ROW_GROUP = 256_000
+#: the quarantine as staged and as written (its Parquet file adds the source file's name and checksum)
+QUARANTINE_ARROW = pa.schema([(name, pa.int64() if dtype == pl.Int64 else pa.string())
+                              for name, dtype in QUARANTINE_SCHEMA.items()])
 #: staged batches: Arrow IPC, LZ4 (fast to write and read back; the Parquet file is written once, at the end)
 _STAGED = pa.ipc.IpcWriteOptions(compression="lz4")
+_KEY = ["parent_record", "record"]  #: file order within a level (a child's record counts within its parent)
+
+
+class Members:
+    """Membership in a fixed set of strings, asked of many batches: the set's 64-bit hashes sorted once,
+    each lookup a binary search (numpy) confirmed on the value itself. ``Series.is_in`` would hash the
+    whole set again for every batch; a million repeated ids over a hundred batches made that the cost."""
+
+    def __init__(self, values: pl.Series):
+        values = values.drop_nulls().unique().cast(pl.Utf8)
+        hashes = values.hash(seed=0)
+        order = hashes.arg_sort()
+        self.hashes = hashes.gather(order).to_numpy()
+        self.values = values.gather(order)
+        # two members of one hash: the search finds the first only, so those few are asked exactly
+        shared = hashes.is_duplicated()
+        self.exact = values.filter(shared).implode() if shared.any() else None
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def __call__(self, s: pl.Series) -> pl.Series:
+        """Whether each value of ``s`` is a member (null: never)."""
+        if not len(self.hashes) or not len(s):
+            return pl.Series(np.zeros(len(s), dtype=bool))
+        s = s.cast(pl.Utf8)
+        h = s.hash(seed=0).to_numpy()
+        at = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)
+        hit = pl.Series(self.hashes[at] == h) & (self.values.gather(at) == s).fill_null(False)
+        if self.exact is not None:
+            hit = hit | s.is_in(self.exact).fill_null(False)
+        return hit
+
+
+@dataclass
+class _FixedGroups:
+    """A Parquet file written in row groups of ROW_GROUP rows whatever the batches given: the same rows
+    give the same bytes at any batch size."""
+
+    writer: pq.ParquetWriter
+    schema: pa.Schema
+    pending: list[pa.RecordBatch] = field(default_factory=list)
+    held: int = 0
+    written: bool = False
+
+    def write(self, part: pa.RecordBatch | pa.Table) -> None:
+        self.pending += part.to_batches() if isinstance(part, pa.Table) else [part]
+        self.held += part.num_rows
+        while self.held >= ROW_GROUP:
+            table = pa.Table.from_batches(self.pending, self.schema)
+            self.writer.write_table(table.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
+            self.pending, self.held, self.written = table.slice(ROW_GROUP).to_batches(), self.held - ROW_GROUP, True
+
+    def close(self) -> None:
+        if self.held or not self.written:
+            self.writer.write_table(pa.Table.from_batches(self.pending, self.schema), row_group_size=ROW_GROUP)
+        self.writer.close()
+
+
+def _staged(path: Path) -> Iterator[pa.RecordBatch]:
+    """The batches of a staged Arrow file, one at a time (none when nothing was staged)."""
+    if not path.exists():
+        return
+    with pa.OSFile(str(path)) as src:
+        reader = pa.ipc.open_file(src)
+        for i in range(reader.num_record_batches):
+            yield reader.get_batch(i)
+
+
+def merge_in_order(a: Iterator[pl.DataFrame], b: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """Two streams of one level's records, each in file order (``parent_record``, ``record``), as one
+    stream in file order: each step emits what both buffers hold up to the smaller of the last keys of
+    the streams that may send more, so memory holds a chunk of each, never a whole stream."""
+    streams, bufs, done = [a, b], [pl.DataFrame(), pl.DataFrame()], [False, False]
+
+    def in_order(df: pl.DataFrame) -> pl.DataFrame:
+        return df.sort(pl.col("parent_record").fill_null(-1), "record", maintain_order=True)
+
+    while True:
+        for i in (0, 1):
+            while not done[i] and not bufs[i].height:
+                nxt = next(streams[i], None)
+                done[i] = nxt is None
+                bufs[i] = bufs[i] if nxt is None else nxt
+        held = [buf for buf in bufs if buf.height]
+        if not held:
+            return
+        open_ = [bufs[i] for i in (0, 1) if not done[i]]  # each holds rows (else it would be done)
+        if not open_:
+            bufs = [pl.DataFrame(), pl.DataFrame()]
+            yield in_order(pl.concat(held, how="vertical_relaxed"))
+            return
+        fp, fr = min((buf["parent_record"].fill_null(-1)[-1], buf["record"][-1]) for buf in open_)
+        out = []
+        for i in (0, 1):
+            if bufs[i].height:
+                p, r = pl.col("parent_record").fill_null(-1), pl.col("record")
+                upto = bufs[i].select((p < fp) | ((p == fp) & (r <= fr))).to_series()
+                out.append(bufs[i].filter(upto))
+                bufs[i] = bufs[i].filter(~upto)
+        yield in_order(pl.concat(out, how="vertical_relaxed"))
 
 
 @dataclass
 class Finished:
     files: dict[str, Path]  #: canonical table -> its finished Parquet file (in the work folder)
     rows: dict[str, int]  #: canonical table -> rows
-    quarantine: pl.DataFrame
+    quarantine: Path  #: the quarantine's finished Parquet file (in the work folder), in file order
+    quarantine_rows: int
     read: dict[str, int]
     loaded: dict[str, int]
     quarantined: dict[str, int]
@@ -59,7 +172,7 @@ class BatchOutputs:
     writers: dict[str, pa.ipc.RecordBatchFileWriter] = field(default_factory=dict)
     schemas: dict[str, pa.Schema] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
-    quarantine: list[pl.DataFrame] = field(default_factory=list)
+    quarantine: dict[str, pa.ipc.RecordBatchFileWriter] = field(default_factory=dict)  #: level -> staged records
     read: dict[str, int] = field(default_factory=dict)
     loaded: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)
@@ -83,13 +196,29 @@ class BatchOutputs:
             if self._events is None:
                 self._events = pq.ParquetWriter(self.work / "_events.parquet", events.schema, compression="zstd")
             self._events.write_table(events)
-        self.quarantine.append(val.quarantine)
+        self._stage_quarantine(val.quarantine)
         for level in val.read:
             self.read[level] = self.read.get(level, 0) + val.read[level]
             self.loaded[level] = self.loaded.get(level, 0) + val.loaded[level]
             self.quarantined[level] = self.quarantined.get(level, 0) + val.quarantined[level]
         self._write_index(batch, val)
         self.batches += 1
+
+    def _stage_quarantine(self, quarantine: pl.DataFrame) -> None:
+        """The batch's quarantined records, per level, in file order (a level's records of one batch all
+        come before those of the next, so the staged file is in file order too)."""
+        if not quarantine.height:
+            return
+        quarantine = quarantine.cast(QUARANTINE_SCHEMA)
+        for level in self.contract.levels:
+            part = quarantine.filter(pl.col("level") == level)
+            if not part.height:
+                continue
+            if level not in self.quarantine:
+                self.quarantine[level] = pa.ipc.new_file(self.work / f"_quarantine.{level}.arrows", QUARANTINE_ARROW,
+                                                         options=_STAGED)
+            part = part.sort(pl.col("parent_record").fill_null(-1), "record", maintain_order=True)
+            self.quarantine[level].write_table(part.to_arrow().cast(QUARANTINE_ARROW))
 
     def _write_index(self, batch: dict[str, pl.DataFrame], val: Validation) -> None:
         top, id_col = self.contract.top, self.contract.id_column
@@ -98,7 +227,7 @@ class BatchOutputs:
                                    pl.lit(None, pl.Int64).alias("parent_record"),
                                    pl.col(id_col).cast(pl.Utf8).alias("id"),
                                    pl.col(ROW).is_in(valid_rows).alias("valid"))]
-        top_rows = batch[top][ROW]
+        top_rows, top_ids = batch[top][ROW], batch[top][id_col].cast(pl.Utf8)
         for level, df in val.valid.items():
             if level == top:
                 continue
@@ -106,7 +235,8 @@ class BatchOutputs:
                 raise NotImplementedError(f"{level}: only children of the top level are indexed")
             parts.append(df.select(pl.lit(level).alias("level"), pl.col(ROW).alias("record"),
                                    top_rows.gather(df[PARENT]).alias("parent_record"),
-                                   pl.lit(None, pl.Utf8).alias("id"), pl.lit(True).alias("valid")))
+                                   top_ids.gather(df[PARENT]).alias("id"), pl.lit(True).alias("valid"))
+                         .sort(_KEY, maintain_order=True))
         table = pl.concat(parts, how="vertical_relaxed").to_arrow().cast(INDEX_SCHEMA)
         if self._index is None:
             self._index = pq.ParquetWriter(self.work / "_index.parquet", INDEX_SCHEMA, compression="zstd")
@@ -115,110 +245,144 @@ class BatchOutputs:
     def close(self) -> None:
         """Close the staged files (again is a no-op: the caller's clean-up after a failure)."""
         if not self._closed:
-            for writer in [*self.writers.values(), *(w for w in (self._index, self._events) if w is not None)]:
+            for writer in [*self.writers.values(), *self.quarantine.values(),
+                           *(w for w in (self._index, self._events) if w is not None)]:
                 writer.close()
             self._closed = True
 
     def finish(self) -> Finished:
-        """Close the files, apply the checks that span batches, and order the quarantine as the file."""
+        """Close the files, apply the checks that span batches, write the quarantine in file order."""
         self.close()
-        quarantine = (pl.concat(self.quarantine, how="vertical_relaxed").cast(QUARANTINE_SCHEMA) if self.quarantine
-                      else pl.DataFrame(schema=QUARANTINE_SCHEMA))
-        dropped = pa.array([], pa.string())
-        if self.batches > 1:
-            quarantine, dropped = self._duplicates_across_batches(quarantine)
+        repeated = self._repeated_ids() if self.batches > 1 else Members(pl.Series([], dtype=pl.Utf8))
+        dropped = self._move_duplicates(repeated)
         files = {name: self._to_parquet(name, dropped) for name in self.writers}
-        order = {lvl: i for i, lvl in enumerate(self.contract.levels)}
-        quarantine = quarantine.sort(pl.col("level").replace_strict(order, return_dtype=pl.Int64),
-                                     pl.col("parent_record"), pl.col("record"), nulls_last=False, maintain_order=True)
-        return Finished(files, dict(self.rows), quarantine, dict(self.read), dict(self.loaded),
-                        dict(self.quarantined))
+        rows = self._write_quarantine(repeated)
+        return Finished(files, dict(self.rows), self.work / "quarantine.parquet", rows, dict(self.read),
+                        dict(self.loaded), dict(self.quarantined))
 
-    def _duplicates_across_batches(self, quarantine: pl.DataFrame) -> tuple[pl.DataFrame, pa.Array]:
-        """The quarantine with the records an id sent in two batches sends there, and the ``event_uid`` of the
-        canonical rows they take out of the lake."""
-        top, id_col = self.contract.top, self.contract.id_column
+    def _repeated_ids(self) -> Members:
+        """The top-level ids the file sends more than once (DuckDB counts them, spilling to the private work
+        folder rather than growing with the file)."""
         con = duckdb.connect()
         try:
-            # the id count spills into the private work folder rather than grow with the file
             con.execute(f"SET memory_limit = '256MB'; SET temp_directory = '{self.work / '_spill'}'")
-            con.execute(f"CREATE TEMP VIEW idx AS SELECT * FROM read_parquet('{self.work / '_index.parquet'}')")
-            dup_ids = con.sql(f"""SELECT id FROM idx WHERE level = '{top}' AND id IS NOT NULL
-                                      GROUP BY id HAVING count(*) > 1""").pl()["id"]
-            if dup_ids.is_empty():
-                return quarantine, pa.array([], pa.string())
-            con.register("dup_ids", dup_ids.to_frame().to_arrow())
-            con.execute(f"""CREATE TEMP TABLE moved AS SELECT record, id FROM idx WHERE level = '{top}' AND valid
-                            AND id IN (SELECT id FROM dup_ids) ORDER BY record""")
-            moved = con.sql("SELECT record, id FROM moved ORDER BY record").pl()
-            children = con.sql(f"""SELECT i.level, i.record, i.parent_record, m.id AS source_id FROM idx i
-                                   JOIN moved m ON i.parent_record = m.record WHERE i.level <> '{top}'""").pl()
+            ids = con.sql(f"""SELECT id FROM read_parquet('{self.work / '_index.parquet'}')
+                              WHERE level = '{self.contract.top}' AND id IS NOT NULL
+                              GROUP BY id HAVING count(*) > 1""").pl()["id"]
         finally:
             con.close()
+        return Members(ids)
+
+    def _move_duplicates(self, repeated: Members) -> Members:
+        """Stage, per level, the valid records a repeated id sends to the quarantine (with their children),
+        count them, and return the ``event_uid``s of the canonical rows they take out of the lake."""
+        if not len(repeated):
+            return Members(pl.Series([], dtype=pl.Utf8))
+        top, id_col = self.contract.top, self.contract.id_column
         reason = f"{id_col}: duplicate id within the file"
-        # records already quarantined for another reason carry the duplicate too, as whole-file validation says
-        hit = ((pl.col("level") == top) & pl.col("source_id").is_in(dup_ids.implode())
-               & ~pl.col("checks").fill_null("").str.contains(DUPLICATE, literal=True))
-        quarantine = quarantine.with_columns(
+        writers: dict[str, pa.ipc.RecordBatchFileWriter] = {}
+        moved_top: list[np.ndarray] = []
+        index = pq.ParquetFile(self.work / "_index.parquet")
+        try:
+            for part in index.iter_batches(batch_size=ROW_GROUP):
+                df = pl.from_arrow(part)
+                assert isinstance(df, pl.DataFrame)
+                df = df.filter(pl.col("valid") & repeated(df["id"]))
+                for (level,), rows in df.group_by("level", maintain_order=True):
+                    is_top = level == top
+                    out = rows.select(pl.lit(level).alias("level"), "record", "parent_record",
+                                      pl.col("id").alias("source_id"),
+                                      pl.lit(id_col if is_top else None, pl.Utf8).alias("columns"),
+                                      pl.lit(DUPLICATE if is_top else "parent_quarantined").alias("checks"),
+                                      pl.lit(reason if is_top else f"{top} record quarantined").alias("reason"),
+                                      pl.lit(None, pl.Utf8).alias("operational_values"))
+                    if level not in writers:
+                        writers[level] = pa.ipc.new_file(self.work / f"_moved.{level}.arrows", QUARANTINE_ARROW,
+                                                         options=_STAGED)
+                    writers[level].write_table(out.to_arrow().cast(QUARANTINE_ARROW))
+                    self.loaded[level] -= rows.height
+                    self.quarantined[level] += rows.height
+                    if is_top:
+                        moved_top.append(rows["record"].to_numpy())
+        finally:
+            for w in writers.values():
+                w.close()
+        return self._event_uids(np.sort(np.concatenate(moved_top)) if moved_top else np.array([], np.int64))
+
+    def _event_uids(self, records: np.ndarray) -> Members:
+        """The ``event_uid``s of the events of ``records`` (sorted top-level record numbers)."""
+        if not len(records):
+            return Members(pl.Series([], dtype=pl.Utf8))
+        if self._events is None:
+            raise NotImplementedError("records can only be dropped from sources with an events table")
+        uids = []
+        for part in pq.ParquetFile(self.work / "_events.parquet").iter_batches(batch_size=ROW_GROUP):
+            rows = part.column("source_row").to_numpy(zero_copy_only=False)
+            at = np.minimum(np.searchsorted(records, rows), len(records) - 1)
+            hit = records[at] == rows
+            if hit.any():
+                uids.append(pl.Series(part.column("event_uid")).filter(pl.Series(hit)).unique())
+        return Members(pl.concat(uids) if uids else pl.Series([], dtype=pl.Utf8))
+
+    def _top_marked(self, part: pl.DataFrame, repeated: Members) -> pl.DataFrame:
+        """Top-level records quarantined for another reason carry the duplicate too, as whole-file
+        validation says."""
+        top, id_col = self.contract.top, self.contract.id_column
+        reason = f"{id_col}: duplicate id within the file"
+        hit = pl.lit(repeated(part["source_id"])) & (pl.col("level") == top) & \
+            ~pl.col("checks").fill_null("").str.contains(DUPLICATE, literal=True)
+        return part.with_columns(
             pl.when(hit).then(pl.concat_str([pl.col("columns"), pl.lit(id_col)], separator=";", ignore_nulls=True))
             .otherwise(pl.col("columns")).alias("columns"),
             pl.when(hit).then(pl.concat_str([pl.col("checks"), pl.lit(DUPLICATE)], separator=";", ignore_nulls=True))
             .otherwise(pl.col("checks")).alias("checks"),
             pl.when(hit).then(pl.concat_str([pl.col("reason"), pl.lit(reason)], separator="; ", ignore_nulls=True))
             .otherwise(pl.col("reason")).alias("reason"))
-        if moved.is_empty():
-            return quarantine, pa.array([], pa.string())
-        added = [moved.select(pl.lit(top).alias("level"), "record", pl.lit(None, pl.Int64).alias("parent_record"),
-                              pl.col("id").alias("source_id"), pl.lit(id_col).alias("columns"),
-                              pl.lit(DUPLICATE).alias("checks"), pl.lit(reason).alias("reason"),
-                              pl.lit(None, pl.Utf8).alias("operational_values")),
-                 children.select("level", "record", "parent_record", "source_id", pl.lit(None, pl.Utf8).alias("columns"),
-                                 pl.lit("parent_quarantined").alias("checks"),
-                                 pl.lit(f"{top} record quarantined").alias("reason"),
-                                 pl.lit(None, pl.Utf8).alias("operational_values"))]
-        self.loaded[top] -= moved.height
-        self.quarantined[top] += moved.height
-        for level, n in children.group_by("level").len().iter_rows():
-            self.loaded[level] -= n
-            self.quarantined[level] += n
-        return (pl.concat([quarantine, *added], how="vertical_relaxed").cast(QUARANTINE_SCHEMA),
-                self._event_uids(moved["record"]))
 
-    def _event_uids(self, records: pl.Series) -> pa.Array:
-        """The ``event_uid`` of the events of ``records`` (top-level record numbers)."""
-        if self._events is None:
-            raise NotImplementedError("records can only be dropped from sources with an events table")
-        con = duckdb.connect()
+    def _write_quarantine(self, repeated: Members) -> int:
+        """The quarantine's Parquet file: each level in the contract's order, its records in file order (the
+        staged ones merged with those the cross-batch check moved), with the source file's name and checksum."""
+        source = {"source_file": self.metadata.get("ibet.source_file"),
+                  "source_checksum": self.metadata.get("ibet.source_checksum")}
+        schema = pa.schema([*QUARANTINE_ARROW, pa.field("source_file", pa.string()),
+                            pa.field("source_checksum", pa.string())], metadata=self.metadata)
+        target = self.work / "quarantine.parquet"
+        out = _FixedGroups(pq.ParquetWriter(target, schema, compression="zstd"), schema)
+        written = 0
+
+        def frames(path: Path, mark: bool) -> Iterator[pl.DataFrame]:
+            for part in _staged(path):
+                df = pl.from_arrow(part)
+                assert isinstance(df, pl.DataFrame)
+                yield self._top_marked(df, repeated) if mark and len(repeated) else df
+
         try:
-            con.execute(f"SET memory_limit = '256MB'; SET temp_directory = '{self.work / '_spill'}'")
-            con.register("moved", pa.table({"record": records.to_numpy()}))
-            uids = con.sql(f"""SELECT DISTINCT event_uid FROM read_parquet('{self.work / '_events.parquet'}')
-                               WHERE source_row IN (SELECT record FROM moved)""").to_arrow_table()
+            for level in self.contract.levels:
+                staged = frames(self.work / f"_quarantine.{level}.arrows", mark=level == self.contract.top)
+                for df in merge_in_order(staged, frames(self.work / f"_moved.{level}.arrows", mark=False)):
+                    if df.height:
+                        df = df.with_columns(*(pl.lit(v, pl.Utf8).alias(k) for k, v in source.items()))
+                        out.write(df.to_arrow().cast(schema))
+                        written += df.height
         finally:
-            con.close()
-        return uids["event_uid"].combine_chunks().cast(pa.string())
+            out.close()
+        return written
 
-    def _to_parquet(self, name: str, dropped: pa.Array) -> Path:
+    def _to_parquet(self, name: str, dropped: Members) -> Path:
         """The table's staged batches as its Parquet file, without the rows of ``dropped`` events, in row
         groups of ROW_GROUP rows whatever the batches were: the same file gives the same bytes at any
         batch size, and the Parquet encoding runs once."""
         target = self.work / f"{name}.parquet"
-        with pa.OSFile(str(self.work / f"{name}.arrows")) as src:
-            reader = pa.ipc.open_file(src)
-            with pq.ParquetWriter(target, reader.schema, compression="zstd") as writer:
-                pending, held, written = [], 0, False
-                for i in range(reader.num_record_batches):
-                    part = reader.get_batch(i)
-                    if len(dropped) and part.num_rows:
-                        part = part.filter(pc.invert(pc.is_in(part["event_uid"], dropped)))
-                    pending.append(part)
-                    held += part.num_rows
-                    while held >= ROW_GROUP:
-                        table = pa.Table.from_batches(pending, reader.schema)
-                        writer.write_table(table.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
-                        pending, held, written = table.slice(ROW_GROUP).to_batches(), held - ROW_GROUP, True
-                if held or not written:
-                    writer.write_table(pa.Table.from_batches(pending, reader.schema), row_group_size=ROW_GROUP)
+        schema = self.schemas[name]
+        out = _FixedGroups(pq.ParquetWriter(target, schema, compression="zstd"), schema)
+        try:
+            for part in _staged(self.work / f"{name}.arrows"):
+                if len(dropped) and part.num_rows:
+                    keep = ~dropped(pl.Series(part.column("event_uid")))
+                    part = part.filter(keep.to_arrow())
+                out.write(part)
+        finally:
+            out.close()
         self.rows[name] = pq.ParquetFile(target).metadata.num_rows
         (self.work / f"{name}.arrows").unlink()
         return target

@@ -36,7 +36,7 @@ from contracts.readers import PARENT, RejectedFile
 from contracts.validate import Validation, validate
 from foundation import audit, privacy
 from foundation.keys import fingerprint, load_key
-from foundation.lake import PART_FILE, file_checksum, lake_lock, make_dirs, partition_dir, write_json, write_parquet
+from foundation.lake import PART_FILE, atomic_write, file_checksum, lake_lock, make_dirs, partition_dir, write_json
 from foundation.lakestore import LakeStore
 from foundation.logs import get_logger
 from foundation.registry import Source, source_for
@@ -294,9 +294,7 @@ def ingest_file(agency: str, path: str | Path, settings: Settings | None = None,
                 rel = partition_dir(Path(), name, agency, source.partition, pkey).joinpath(PART_FILE).as_posix()
                 digests[rel], _ = store.put_partition(rel, file)
                 result.tables[name] = done.rows[name]
-            qdf = done.quarantine.with_columns(pl.lit(path.name).alias("source_file"),
-                                               pl.lit(checksum).alias("source_checksum"))
-            write_parquet(quarantine_path(settings, source, pkey), qdf.to_arrow(), meta)
+            atomic_write(quarantine_path(settings, source, pkey), lambda tmp: shutil.copyfile(done.quarantine, tmp))
 
             history = list(previous.get("history") or ([{"checksum": previous["checksum"], "ingested_at":
                                                          previous.get("first_ingested_at")}] if previous else []))
