@@ -315,14 +315,15 @@ class BatchOutputs:
             return Members(pl.Series([], dtype=pl.Utf8))
         if self._events is None:
             raise NotImplementedError("records can only be dropped from sources with an events table")
-        uids = []
+        uids = pl.Series([], dtype=pl.Utf8)
         for part in pq.ParquetFile(self.work / "_events.parquet").iter_batches(batch_size=ROW_GROUP):
             rows = part.column("source_row").to_numpy(zero_copy_only=False)
             at = np.minimum(np.searchsorted(records, rows), len(records) - 1)
             hit = records[at] == rows
-            if hit.any():
-                uids.append(pl.Series(part.column("event_uid")).filter(pl.Series(hit)).unique())
-        return Members(pl.concat(uids) if uids else pl.Series([], dtype=pl.Utf8))
+            if hit.any():  # kept distinct as it grows: the events of a repeated id share its uid
+                uids = pl.concat([uids, pl.Series(part.column("event_uid")).cast(pl.Utf8).filter(pl.Series(hit))]
+                                 ).unique()
+        return Members(uids)
 
     def _top_marked(self, part: pl.DataFrame, repeated: Members) -> pl.DataFrame:
         """Top-level records quarantined for another reason carry the duplicate too, as whole-file

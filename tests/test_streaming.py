@@ -119,3 +119,79 @@ def test_a_file_rejected_at_its_end_leaves_nothing(tmp_path, monkeypatch: pytest
     assert not list(settings.lake.rglob("*.parquet")) and not list(settings.lake.rglob("_ingest/*/*.json"))
     assert not list(settings.quarantine.rglob("*.parquet"))
     assert not any((settings.home / "work").iterdir())
+
+
+def test_a_file_whose_every_id_repeats_streams_to_the_quarantine_of_the_whole_file(tmp_path, monkeypatch):
+    """Every record of the file's second half repeats an id of its first half, so the cross-batch check
+    moves every valid record out of the lake and its records interleave with those validation already
+    quarantined: the streamed end of the file (merged per level, in file order) gives the whole file's
+    quarantine, its counts, and an events table without a single repeated id."""
+    generate(tmp_path / "inbox", dt.date(2026, 11, 2), 1, 1500, seed=9, dirty_rate=0.05, agencies_=["rcmp"])
+    (path,) = sorted((tmp_path / "inbox" / "rcmp").glob("*.csv"))
+    raw = path.read_bytes()
+    header, _, body = raw.partition(b"\r\n")
+    path.write_bytes(header + b"\r\n" + body + body)  # the same records again: every id twice
+    key = secrets.token_bytes(32)
+    runs = {}
+    for name, size in (("whole", 1024), ("batched", SMALL_MB)):
+        monkeypatch.setenv("IBET_HOME", str(tmp_path / name))
+        monkeypatch.setenv("IBET_BATCH_MB", str(size))
+        settings = init_home()
+        result = ingest_file("rcmp", path, settings=settings, key=key)
+        source, pkey = source_for("rcmp", path.name)
+        runs[name] = (result, pl.read_parquet(quarantine_path(settings, source, pkey)), settings)
+    (w, wq, ws), (b, bq, bs) = runs["whole"], runs["batched"]
+    assert w.ok and b.ok and b.rows_read == w.rows_read == 3000
+    assert (b.rows_loaded, b.rows_quarantined, b.levels) == (w.rows_loaded, w.rows_quarantined, w.levels)
+    assert w.rows_loaded == 0 and w.rows_quarantined == 3000  # every id repeats: nothing may load
+    assert bq.height == wq.height == 3000
+    cols = ["level", "record", "parent_record", "source_id", "source_file", "source_checksum"]
+    assert bq.select(cols).equals(wq.select(cols))
+    assert bq["record"].to_list() == sorted(bq["record"].to_list())  # file order
+    for col, sep in (("columns", ";"), ("checks", ";"), ("reason", "; ")):  # the order within one record aside
+        split = lambda s: sorted(s.split(sep)) if s else s  # noqa: E731
+        assert [split(r) for r in bq[col]] == [split(r) for r in wq[col]], col
+    assert bq.filter(pl.col("checks").str.contains("field_uniqueness")).height == 3000
+    events = list(bs.lake.glob("events/agency=rcmp/*/part-0.parquet"))
+    assert all(pl.read_parquet(e).height == 0 for e in events)
+
+
+def test_merge_in_order_keeps_file_order_whatever_the_chunks():
+    """The quarantine's merge: two streams in (parent_record, record) order, cut into chunks of any size,
+    come out as their sorted union, each row once."""
+    import random
+
+    from ibet.batch_outputs import merge_in_order
+
+    rng = random.Random(4)
+    for _ in range(30):
+        keys = sorted({(rng.randint(-1, 40), rng.randint(1, 60)) for _ in range(rng.randint(0, 300))})
+        side = [rng.random() < 0.5 for _ in keys]
+        frames = []
+        for want in (True, False):
+            rows = [k for k, s in zip(keys, side) if s == want]
+            df = pl.DataFrame({"parent_record": [None if p < 0 else p for p, _ in rows], "record": [r for _, r in rows],
+                               "side": [want] * len(rows)}, schema={"parent_record": pl.Int64, "record": pl.Int64,
+                                                                    "side": pl.Boolean})
+            cuts = sorted(rng.sample(range(1, max(2, df.height)), min(5, max(0, df.height - 1))))
+            frames.append([df.slice(a, b - a) for a, b in zip([0, *cuts], [*cuts, df.height])])
+        out = pl.concat([f for f in merge_in_order(iter(frames[0]), iter(frames[1]))] or
+                        [pl.DataFrame(schema={"parent_record": pl.Int64, "record": pl.Int64, "side": pl.Boolean})])
+        got = [(-1 if p is None else p, r) for p, r in out.select("parent_record", "record").iter_rows()]
+        assert got == keys
+
+
+def test_members_agrees_with_is_in():
+    """The sorted-hash set the cross-batch check asks: the same answers as polars' ``is_in``, nulls never in."""
+    import random
+
+    from ibet.batch_outputs import Members
+
+    rng = random.Random(7)
+    pool = [f"id-{rng.randint(0, 5000)}" for _ in range(3000)] + [None]
+    members = pl.Series([rng.choice(pool) for _ in range(1000)], dtype=pl.Utf8)
+    asked = pl.Series([rng.choice(pool) for _ in range(4000)], dtype=pl.Utf8)
+    got = Members(members)(asked)
+    assert got.to_list() == asked.is_in(members.drop_nulls().implode()).fill_null(False).to_list()
+    assert got.sum() > 100 and (~got).sum() > 100
+    assert not Members(pl.Series([], dtype=pl.Utf8))(asked).any()
