@@ -50,4 +50,23 @@ def _load() -> ModuleType:
     return pandera.polars
 
 
+def pyarrow_without_pandas() -> None:
+    """Let pyarrow's conversions of Python values (``pa.scalar``, ``pa.array`` of numpy) stop looking for
+    pandas, in a process that will not use it: the first such call imports pandas only to ask whether a
+    value is a pandas object (0.3 s of every ``ibet ingest``). pyarrow asks once and remembers "not
+    installed" for those questions; ``to_pandas`` still imports pandas when called. Call it only in a
+    process that hands pyarrow no pandas objects (``ibet ingest``): there, a pandas Series given to
+    ``pa.array`` would no longer be recognized as one. A no-op once pandas is loaded."""
+    if "pandas" in sys.modules:
+        return
+    import pyarrow
+
+    hide = _HidePandas()
+    sys.meta_path.insert(0, hide)
+    try:
+        pyarrow.scalar(0)
+    finally:
+        sys.meta_path.remove(hide)
+
+
 pa = _load()

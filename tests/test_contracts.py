@@ -280,3 +280,38 @@ def test_validating_a_file_loads_neither_pandas_nor_pandera_pandas_api(tmp_path)
     quarantined, loaded, pandas_loaded = out.stdout.split()
     assert int(quarantined) > 0 and int(loaded) > 0  # the checks ran, failures were collected by pandera
     assert pandas_loaded == "False"
+
+
+def test_the_ingest_command_loads_no_pandas_and_pyarrow_still_converts_to_it(tmp_path):
+    """``ibet ingest`` is a process that only ingests: pyarrow's conversions do not import pandas to ask
+    whether a value is a pandas object (0.3 s of its start-up), and in such a process ``to_pandas`` still
+    imports pandas when something does call it."""
+    import json
+    import secrets
+    import subprocess
+    import sys
+
+    from ibet.generator import generate
+
+    generate(tmp_path / "in", dt.date(2026, 10, 1), 1, 50, seed=5, dirty_rate=0.2, agencies_=["rcmp"])
+    f = next((tmp_path / "in" / "rcmp").glob("*.csv"))
+    code = ("import runpy, sys, json\n"
+            f"sys.argv = ['ibet', 'ingest', 'rcmp', {str(f)!r}, '--format', 'json']\n"
+            "try:\n"
+            "    runpy.run_module('ibet.cli', run_name='__main__')\n"
+            "except SystemExit as e:\n"
+            "    code = e.code\n"
+            "loaded = 'pandas' in sys.modules\n"
+            "import pyarrow as pa\n"
+            "df = pa.table({'a': [1, 2]}).to_pandas()\n"
+            "print(json.dumps({'code': code, 'pandas_during_ingest': loaded, 'to_pandas': int(df['a'].sum())}))\n")
+    env = {**__import__("os").environ, "IBET_HOME": str(tmp_path / "home"), "IBET_PSEUDONYM_KEY": secrets.token_hex(32)}
+    subprocess.run([sys.executable, "-m", "ibet.cli", "init", str(tmp_path / "home"), "--no-key"], env=env,
+                   check=True, capture_output=True, timeout=300)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.strip().splitlines()
+    ingest, report = json.loads("\n".join(lines[:-1])), json.loads(lines[-1])
+    assert ingest["status"] == "loaded" and ingest["rows_loaded"] > 0 and ingest["rows_quarantined"] > 0
+    assert report["code"] in (0, None) and report["pandas_during_ingest"] is False
+    assert report["to_pandas"] == 3

@@ -140,7 +140,7 @@ def test_a_file_whose_every_id_repeats_streams_to_the_quarantine_of_the_whole_fi
         result = ingest_file("rcmp", path, settings=settings, key=key)
         source, pkey = source_for("rcmp", path.name)
         runs[name] = (result, pl.read_parquet(quarantine_path(settings, source, pkey)), settings)
-    (w, wq, ws), (b, bq, bs) = runs["whole"], runs["batched"]
+    (w, wq, _), (b, bq, bs) = runs["whole"], runs["batched"]
     assert w.ok and b.ok and b.rows_read == w.rows_read == 3000
     assert (b.rows_loaded, b.rows_quarantined, b.levels) == (w.rows_loaded, w.rows_quarantined, w.levels)
     assert w.rows_loaded == 0 and w.rows_quarantined == 3000  # every id repeats: nothing may load

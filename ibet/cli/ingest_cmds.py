@@ -32,7 +32,10 @@ def ingest(
     as_json: bool = JSON_ALIAS,
 ) -> None:
     """Validate, pseudonymize and load one extract (exit 4 when the file is rejected)."""
+    from contracts.pandera_polars import pyarrow_without_pandas
     from ibet.ingest import ingest_file
+
+    pyarrow_without_pandas()  # this process only ingests: pandas would be loaded for nothing
 
     settings = home().ensure()
     key = key_or_exit(settings)
