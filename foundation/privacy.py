@@ -145,13 +145,13 @@ def install_macros(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
         "ibet_hmac('PERSON', ibet_norm(surname) || '|' || "
         "ibet_norm(split_part(trim(regexp_replace(CAST(given AS VARCHAR), '[-‐‑–]', ' ', 'g')), ' ', 1)) || '|' || "
         "strftime(CAST(dob AS DATE), '%Y-%m-%d'))")
-    # Documents and plates are keyed with who issued them (UNK when the format does not say).
-    con.execute("CREATE OR REPLACE TEMP MACRO ibet_document(issuer, number) AS CASE WHEN ibet_norm(number) IS NULL "
-                "THEN NULL ELSE ibet_hmac('DOCUMENT', coalesce(ibet_norm(issuer), 'UNK') || '|' || ibet_norm(number)) "
-                "END")
-    con.execute("CREATE OR REPLACE TEMP MACRO ibet_plate(jurisdiction, plate) AS CASE WHEN ibet_norm(plate) IS NULL "
-                "THEN NULL ELSE ibet_hmac('PLATE', coalesce(ibet_norm(jurisdiction), 'UNK') || '|' || "
-                "ibet_norm(plate)) END")
+    # Documents and plates are keyed with who issued them (UNK when the format does not say). A number that
+    # normalizes to nothing has no pseudonym: ``||`` with NULL is NULL, and ibet_hmac(NULL) is NULL (one
+    # ibet_norm of the number, not a second one in a CASE: the normalization is most of a pseudonym's cost).
+    con.execute("CREATE OR REPLACE TEMP MACRO ibet_document(issuer, number) AS "
+                "ibet_hmac('DOCUMENT', coalesce(ibet_norm(issuer), 'UNK') || '|' || ibet_norm(number))")
+    con.execute("CREATE OR REPLACE TEMP MACRO ibet_plate(jurisdiction, plate) AS "
+                "ibet_hmac('PLATE', coalesce(ibet_norm(jurisdiction), 'UNK') || '|' || ibet_norm(plate))")
     particles = "|".join(PARTICLES)
     # "LAST, FIRST MIDDLE" (CBP's format): the surname comes first, with or without the comma.
     con.execute("CREATE OR REPLACE TEMP MACRO ibet_surname_last_first(n) AS CASE WHEN contains(n, ',') "
