@@ -136,9 +136,11 @@ def install_macros(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
         f"ELSE {lookup(translit_at)} END")
     con.execute("CREATE OR REPLACE TEMP MACRO ibet_norm(x) AS "
                 "nullif(regexp_replace(upper(ibet_fold(x)), '[^A-Z0-9]', '', 'g'), '')")
+    # NULL in, NULL out, with no CASE: a CASE would repeat ``x`` (a macro's argument is pasted where it is
+    # used), and ``x`` is the whole normalization of a name, a document or a plate
     con.execute(
-        "CREATE OR REPLACE TEMP MACRO ibet_hmac(domain, x) AS CASE WHEN x IS NULL THEN NULL ELSE "
-        f"sha256(unhex('{opad}') || unhex(sha256(unhex('{ipad}') || encode(domain || '|' || x)))) END")
+        "CREATE OR REPLACE TEMP MACRO ibet_hmac(domain, x) AS "
+        f"sha256(unhex('{opad}') || unhex(sha256(unhex('{ipad}') || encode(domain || '|' || x))))")
     # A person: surname + first given name + date of birth (DOMAIN.md); "Jean-Pierre" = "Jean Pierre".
     con.execute(
         "CREATE OR REPLACE TEMP MACRO ibet_person(surname, given, dob) AS "
