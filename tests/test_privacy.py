@@ -30,6 +30,16 @@ def test_duckdb_hmac_equals_python_hmac():
     assert _one("SELECT ibet_hmac('PERSON', 'GAGNE|HELENE|1980-02-03')") == expected
 
 
+def test_a_missing_value_has_no_pseudonym():
+    """NULL in, NULL out, for every pseudonym (the macros rely on NULL propagating, not on a CASE)."""
+    assert _one("SELECT ibet_hmac('PERSON', NULL::VARCHAR)") is None
+    assert _one("SELECT ibet_person(NULL, 'Helene', DATE '1980-02-03')") is None
+    assert _one("SELECT ibet_person('Gagne', 'Helene', NULL)") is None
+    assert _one("SELECT ibet_document('CAN', NULL)") is None and _one("SELECT ibet_plate('ON', '--')") is None
+    assert _one("SELECT ibet_hmac('ANUMBER', ibet_norm(' '))") is None
+    assert _one("SELECT ibet_document(NULL, 'AB123')") is not None  # an unknown issuer still keys the number
+
+
 @pytest.mark.parametrize("length", [32, 63, 64, 65, 100])
 def test_duckdb_hmac_equals_python_hmac_for_any_key_length(length):
     """RFC 2104: keys longer than the block (64 bytes) are hashed first, shorter ones padded."""
