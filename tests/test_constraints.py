@@ -59,3 +59,17 @@ def test_apply_keys_a_table_copied_in_without_keys(tmp_path):
     with pytest.raises(ConstraintError) as err:
         apply(con, "t")
     assert PLANTED not in str(err.value) and err.value.__context__ is None
+
+
+def test_an_engine_error_in_a_model_names_its_file_in_both_runners(tmp_path):
+    """The analysts' runner (keyed models) and the plain one report a broken model alike: the layer's file."""
+    from warehouse.runner import SqlFileError, run_files
+
+    bad = tmp_path / "20_fact_broken.sql"
+    bad.write_text("CREATE OR REPLACE TABLE dim_region AS SELECT no_such_column FROM (VALUES (1)) t(x);\n")
+    for run in (lambda con: run_models(con, [bad], "t"), lambda con: run_files(con, [bad])):
+        con = duckdb.connect(str(tmp_path / "t.duckdb"))
+        with pytest.raises(SqlFileError) as err:
+            run(con)
+        assert f"{tmp_path.name}/20_fact_broken.sql" in str(err.value) and "no_such_column" in str(err.value)
+        con.close()

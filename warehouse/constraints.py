@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from warehouse.runner import AUDIENCE_LAYERS, SqlFileError, sql_files, sql_literal
+from warehouse.runner import AUDIENCE_LAYERS, run_files, sql_files, sql_literal
 
 
 class ConstraintError(RuntimeError):
@@ -121,21 +121,20 @@ def run_models(con: duckdb.DuckDBPyConnection, files: list[Path], database: str)
     Other statements run as written. ``apply`` afterwards finds these tables keyed already.
     """
     specs = {t: s for t, s in declared().items() if s.get("primary_key") or s.get("references")}
-    for f in files:
-        try:
-            for statement in duckdb.extract_statements(f.read_text()):
-                m = _MODEL.fullmatch(statement.query)
-                if not m or m.group(1) not in specs:
-                    con.execute(statement.query)
-                    continue
-                table, query = m.group(1), m.group(2)
-                cols = con.execute(f"DESCRIBE {query}").fetchall()
-                body = [f"{_q(c)} {t}" for c, t, *_ in cols] + _key_clauses(specs[table], _present(con, database))
-                con.execute(f"DROP TABLE IF EXISTS {_q(database)}.main.{_q(table)}")
-                con.execute(f"CREATE TABLE {_q(database)}.main.{_q(table)} ({', '.join(body)})")
-                _fill(con, table, f"INSERT INTO {_q(database)}.main.{_q(table)} {query}")
-        except duckdb.Error as exc:
-            raise SqlFileError(f"{f.parent.name}/{f.name}: {exc}") from exc
+
+    def run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+        m = _MODEL.fullmatch(sql)
+        if not m or m.group(1) not in specs:
+            con.execute(sql)
+            return
+        table, query = m.group(1), m.group(2)
+        cols = con.execute(f"DESCRIBE {query}").fetchall()
+        body = [f"{_q(c)} {t}" for c, t, *_ in cols] + _key_clauses(specs[table], _present(con, database))
+        con.execute(f"DROP TABLE IF EXISTS {_q(database)}.main.{_q(table)}")
+        con.execute(f"CREATE TABLE {_q(database)}.main.{_q(table)} ({', '.join(body)})")
+        _fill(con, table, f"INSERT INTO {_q(database)}.main.{_q(table)} {query}")
+
+    run_files(con, files, run)
 
 
 def apply(con: duckdb.DuckDBPyConnection, database: str) -> None:

@@ -8,6 +8,7 @@ framework): each file runs as one script; a failure names the file.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -55,11 +56,17 @@ def copy_tables(con: duckdb.DuckDBPyConnection, names: list[str], source: str) -
         con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM "{source}"."{name}"')
 
 
-def run_files(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
-    """Execute each file as one script, in order."""
+def run_files(con: duckdb.DuckDBPyConnection, files: list[Path],
+              run_statement: Callable[[duckdb.DuckDBPyConnection, str], None] | None = None) -> None:
+    """Execute each file in order: as one script, or statement by statement through ``run_statement``
+    (``constraints.run_models`` creates keyed models that way). An engine error names the file."""
     for f in files:
         try:
-            con.execute(f.read_text())
+            if run_statement is None:
+                con.execute(f.read_text())
+            else:
+                for statement in duckdb.extract_statements(f.read_text()):
+                    run_statement(con, statement.query)
         except duckdb.Error as exc:
             raise SqlFileError(f"{f.parent.name}/{f.name}: {exc}") from exc
 
