@@ -18,7 +18,7 @@ validated whole.
 
 The end of the file streams too: the staged quarantine and the records the check moves are merged in
 file order chunk by chunk (both are in file order already), and the check's sets (the repeated ids, the
-events they take out) are held as sorted hashes. A file whose every record repeats an id (5 million
+events they take out) are held as sorted hashes (``HashIndex``). A file whose every record repeats an id (5 million
 records over a million ids) ends in the memory of its batches, not in a quarantine frame of its size.
 """
 from __future__ import annotations
@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from contracts.base import Contract
 from contracts.readers import PARENT, ROW
 from contracts.validate import QUARANTINE_SCHEMA, Validation
+from ibet.hash_index import HashIndex
 
 #: the record index: every top-level record with its id (valid or not), every valid child with its record
 #: and its top-level record's id (so that the records an id moves are found by the id alone)
@@ -48,38 +49,13 @@ QUARANTINE_ARROW = pa.schema([(name, pa.int64() if dtype == pl.Int64 else pa.str
                               for name, dtype in QUARANTINE_SCHEMA.items()])
 #: staged batches: Arrow IPC, LZ4 (fast to write and read back; the Parquet file is written once, at the end)
 _STAGED = pa.ipc.IpcWriteOptions(compression="lz4")
-_KEY = ["parent_record", "record"]  #: file order within a level (a child's record counts within its parent)
+#: file order within a level: a top-level record by its number, a child by its record's, then its own (which
+#: counts within its record)
+_PARENT = pl.col("parent_record").fill_null(-1)
 
 
-class Members:
-    """Membership in a fixed set of strings, asked of many batches: the set's 64-bit hashes sorted once,
-    each lookup a binary search (numpy) confirmed on the value itself. ``Series.is_in`` would hash the
-    whole set again for every batch; a million repeated ids over a hundred batches made that the cost."""
-
-    def __init__(self, values: pl.Series):
-        values = values.drop_nulls().unique().cast(pl.Utf8)
-        hashes = values.hash(seed=0)
-        order = hashes.arg_sort()
-        self.hashes = hashes.gather(order).to_numpy()
-        self.values = values.gather(order)
-        # two members of one hash: the search finds the first only, so those few are asked exactly
-        shared = hashes.is_duplicated()
-        self.exact = values.filter(shared).implode() if shared.any() else None
-
-    def __len__(self) -> int:
-        return len(self.hashes)
-
-    def __call__(self, s: pl.Series) -> pl.Series:
-        """Whether each value of ``s`` is a member (null: never)."""
-        if not len(self.hashes) or not len(s):
-            return pl.Series(np.zeros(len(s), dtype=bool))
-        s = s.cast(pl.Utf8)
-        h = s.hash(seed=0).to_numpy()
-        at = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)
-        hit = pl.Series(self.hashes[at] == h) & (self.values.gather(at) == s).fill_null(False)
-        if self.exact is not None:
-            hit = hit | s.is_in(self.exact).fill_null(False)
-        return hit
+def in_file_order(df: pl.DataFrame) -> pl.DataFrame:
+    return df.sort(_PARENT, "record", maintain_order=True)
 
 
 @dataclass
@@ -123,9 +99,6 @@ def merge_in_order(a: Iterator[pl.DataFrame], b: Iterator[pl.DataFrame]) -> Iter
     the streams that may send more, so memory holds a chunk of each, never a whole stream."""
     streams, bufs, done = [a, b], [pl.DataFrame(), pl.DataFrame()], [False, False]
 
-    def in_order(df: pl.DataFrame) -> pl.DataFrame:
-        return df.sort(pl.col("parent_record").fill_null(-1), "record", maintain_order=True)
-
     while True:
         for i in (0, 1):
             while not done[i] and not bufs[i].height:
@@ -138,17 +111,16 @@ def merge_in_order(a: Iterator[pl.DataFrame], b: Iterator[pl.DataFrame]) -> Iter
         open_ = [bufs[i] for i in (0, 1) if not done[i]]  # each holds rows (else it would be done)
         if not open_:
             bufs = [pl.DataFrame(), pl.DataFrame()]
-            yield in_order(pl.concat(held, how="vertical_relaxed"))
+            yield in_file_order(pl.concat(held, how="vertical_relaxed"))
             return
         fp, fr = min((buf["parent_record"].fill_null(-1)[-1], buf["record"][-1]) for buf in open_)
         out = []
         for i in (0, 1):
             if bufs[i].height:
-                p, r = pl.col("parent_record").fill_null(-1), pl.col("record")
-                upto = bufs[i].select((p < fp) | ((p == fp) & (r <= fr))).to_series()
+                upto = bufs[i].select((_PARENT < fp) | ((_PARENT == fp) & (pl.col("record") <= fr))).to_series()
                 out.append(bufs[i].filter(upto))
                 bufs[i] = bufs[i].filter(~upto)
-        yield in_order(pl.concat(out, how="vertical_relaxed"))
+        yield in_file_order(pl.concat(out, how="vertical_relaxed"))
 
 
 @dataclass
@@ -156,7 +128,6 @@ class Finished:
     files: dict[str, Path]  #: canonical table -> its finished Parquet file (in the work folder)
     rows: dict[str, int]  #: canonical table -> rows
     quarantine: Path  #: the quarantine's finished Parquet file (in the work folder), in file order
-    quarantine_rows: int
     read: dict[str, int]
     loaded: dict[str, int]
     quarantined: dict[str, int]
@@ -217,8 +188,7 @@ class BatchOutputs:
             if level not in self.quarantine:
                 self.quarantine[level] = pa.ipc.new_file(self.work / f"_quarantine.{level}.arrows", QUARANTINE_ARROW,
                                                          options=_STAGED)
-            part = part.sort(pl.col("parent_record").fill_null(-1), "record", maintain_order=True)
-            self.quarantine[level].write_table(part.to_arrow().cast(QUARANTINE_ARROW))
+            self.quarantine[level].write_table(in_file_order(part).to_arrow().cast(QUARANTINE_ARROW))
 
     def _write_index(self, batch: dict[str, pl.DataFrame], val: Validation) -> None:
         top, id_col = self.contract.top, self.contract.id_column
@@ -233,10 +203,9 @@ class BatchOutputs:
                 continue
             if self.contract.parents.get(level) != top:
                 raise NotImplementedError(f"{level}: only children of the top level are indexed")
-            parts.append(df.select(pl.lit(level).alias("level"), pl.col(ROW).alias("record"),
-                                   top_rows.gather(df[PARENT]).alias("parent_record"),
-                                   top_ids.gather(df[PARENT]).alias("id"), pl.lit(True).alias("valid"))
-                         .sort(_KEY, maintain_order=True))
+            parts.append(in_file_order(df.select(pl.lit(level).alias("level"), pl.col(ROW).alias("record"),
+                                                 top_rows.gather(df[PARENT]).alias("parent_record"),
+                                                 top_ids.gather(df[PARENT]).alias("id"), pl.lit(True).alias("valid"))))
         table = pl.concat(parts, how="vertical_relaxed").to_arrow().cast(INDEX_SCHEMA)
         if self._index is None:
             self._index = pq.ParquetWriter(self.work / "_index.parquet", INDEX_SCHEMA, compression="zstd")
@@ -253,14 +222,18 @@ class BatchOutputs:
     def finish(self) -> Finished:
         """Close the files, apply the checks that span batches, write the quarantine in file order."""
         self.close()
-        repeated = self._repeated_ids() if self.batches > 1 else Members(pl.Series([], dtype=pl.Utf8))
+        repeated = self._repeated_ids() if self.batches > 1 else HashIndex.empty()
         dropped = self._move_duplicates(repeated)
         files = {name: self._to_parquet(name, dropped) for name in self.writers}
-        rows = self._write_quarantine(repeated)
-        return Finished(files, dict(self.rows), self.work / "quarantine.parquet", rows, dict(self.read),
-                        dict(self.loaded), dict(self.quarantined))
+        self._write_quarantine(repeated)
+        return Finished(files, dict(self.rows), self.work / "quarantine.parquet", dict(self.read), dict(self.loaded),
+                        dict(self.quarantined))
 
-    def _repeated_ids(self) -> Members:
+    @property
+    def _duplicate_reason(self) -> str:
+        return f"{self.contract.id_column}: duplicate id within the file"
+
+    def _repeated_ids(self) -> HashIndex:
         """The top-level ids the file sends more than once (DuckDB counts them, spilling to the private work
         folder rather than growing with the file)."""
         con = duckdb.connect()
@@ -271,15 +244,15 @@ class BatchOutputs:
                               GROUP BY id HAVING count(*) > 1""").pl()["id"]
         finally:
             con.close()
-        return Members(ids)
+        return HashIndex(ids)
 
-    def _move_duplicates(self, repeated: Members) -> Members:
+    def _move_duplicates(self, repeated: HashIndex) -> HashIndex:
         """Stage, per level, the valid records a repeated id sends to the quarantine (with their children),
         count them, and return the ``event_uid``s of the canonical rows they take out of the lake."""
         if not len(repeated):
-            return Members(pl.Series([], dtype=pl.Utf8))
+            return HashIndex.empty()
         top, id_col = self.contract.top, self.contract.id_column
-        reason = f"{id_col}: duplicate id within the file"
+        reason = self._duplicate_reason
         writers: dict[str, pa.ipc.RecordBatchFileWriter] = {}
         moved_top: list[np.ndarray] = []
         index = pq.ParquetFile(self.work / "_index.parquet")
@@ -287,7 +260,7 @@ class BatchOutputs:
             for part in index.iter_batches(batch_size=ROW_GROUP):
                 df = pl.from_arrow(part)
                 assert isinstance(df, pl.DataFrame)
-                df = df.filter(pl.col("valid") & repeated(df["id"]))
+                df = df.filter(pl.col("valid") & repeated.contains(df["id"]))
                 for (level,), rows in df.group_by("level", maintain_order=True):
                     is_top = level == top
                     out = rows.select(pl.lit(level).alias("level"), "record", "parent_record",
@@ -309,10 +282,10 @@ class BatchOutputs:
                 w.close()
         return self._event_uids(np.sort(np.concatenate(moved_top)) if moved_top else np.array([], np.int64))
 
-    def _event_uids(self, records: np.ndarray) -> Members:
+    def _event_uids(self, records: np.ndarray) -> HashIndex:
         """The ``event_uid``s of the events of ``records`` (sorted top-level record numbers)."""
         if not len(records):
-            return Members(pl.Series([], dtype=pl.Utf8))
+            return HashIndex.empty()
         if self._events is None:
             raise NotImplementedError("records can only be dropped from sources with an events table")
         uids = pl.Series([], dtype=pl.Utf8)
@@ -323,14 +296,13 @@ class BatchOutputs:
             if hit.any():  # kept distinct as it grows: the events of a repeated id share its uid
                 uids = pl.concat([uids, pl.Series(part.column("event_uid")).cast(pl.Utf8).filter(pl.Series(hit))]
                                  ).unique()
-        return Members(uids)
+        return HashIndex(uids)
 
-    def _top_marked(self, part: pl.DataFrame, repeated: Members) -> pl.DataFrame:
+    def _top_marked(self, part: pl.DataFrame, repeated: HashIndex) -> pl.DataFrame:
         """Top-level records quarantined for another reason carry the duplicate too, as whole-file
         validation says."""
-        top, id_col = self.contract.top, self.contract.id_column
-        reason = f"{id_col}: duplicate id within the file"
-        hit = pl.lit(repeated(part["source_id"])) & (pl.col("level") == top) & \
+        top, id_col, reason = self.contract.top, self.contract.id_column, self._duplicate_reason
+        hit = pl.lit(repeated.contains(part["source_id"])) & (pl.col("level") == top) & \
             ~pl.col("checks").fill_null("").str.contains(DUPLICATE, literal=True)
         return part.with_columns(
             pl.when(hit).then(pl.concat_str([pl.col("columns"), pl.lit(id_col)], separator=";", ignore_nulls=True))
@@ -340,7 +312,7 @@ class BatchOutputs:
             pl.when(hit).then(pl.concat_str([pl.col("reason"), pl.lit(reason)], separator="; ", ignore_nulls=True))
             .otherwise(pl.col("reason")).alias("reason"))
 
-    def _write_quarantine(self, repeated: Members) -> int:
+    def _write_quarantine(self, repeated: HashIndex) -> None:
         """The quarantine's Parquet file: each level in the contract's order, its records in file order (the
         staged ones merged with those the cross-batch check moved), with the source file's name and checksum."""
         source = {"source_file": self.metadata.get("ibet.source_file"),
@@ -349,7 +321,6 @@ class BatchOutputs:
                             pa.field("source_checksum", pa.string())], metadata=self.metadata)
         target = self.work / "quarantine.parquet"
         out = _FixedGroups(pq.ParquetWriter(target, schema, compression="zstd"), schema)
-        written = 0
 
         def frames(path: Path, mark: bool) -> Iterator[pl.DataFrame]:
             for part in _staged(path):
@@ -364,12 +335,10 @@ class BatchOutputs:
                     if df.height:
                         df = df.with_columns(*(pl.lit(v, pl.Utf8).alias(k) for k, v in source.items()))
                         out.write(df.to_arrow().cast(schema))
-                        written += df.height
         finally:
             out.close()
-        return written
 
-    def _to_parquet(self, name: str, dropped: Members) -> Path:
+    def _to_parquet(self, name: str, dropped: HashIndex) -> Path:
         """The table's staged batches as its Parquet file, without the rows of ``dropped`` events, in row
         groups of ROW_GROUP rows whatever the batches were: the same file gives the same bytes at any
         batch size, and the Parquet encoding runs once."""
@@ -379,7 +348,7 @@ class BatchOutputs:
         try:
             for part in _staged(self.work / f"{name}.arrows"):
                 if len(dropped) and part.num_rows:
-                    keep = ~dropped(pl.Series(part.column("event_uid")))
+                    keep = ~dropped.contains(pl.Series(part.column("event_uid")))
                     part = part.filter(keep.to_arrow())
                 out.write(part)
         finally:

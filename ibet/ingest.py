@@ -45,6 +45,7 @@ from transforms.common import register_reference
 from transforms.pipelines import pipeline
 from ibet.ahead import run_ahead
 from ibet.batch_outputs import BatchOutputs, Finished
+from ibet.hash_index import HashIndex
 
 
 @dataclass
@@ -107,30 +108,23 @@ def _regular_file_problem(path: Path, max_bytes: int) -> str | None:
 class _FirstSeen:
     """``received_at`` of each event: when the record was first seen (in the partition's current version,
     for records a corrected re-send repeats), else this file's arrival. The current version's keys are
-    hashed and sorted once, and each batch is looked up by binary search (numpy), so a re-send of a big
-    day costs one sort, not one hash table per batch. A damaged current version reads as none."""
+    indexed once (``HashIndex``), so a re-send of a big day costs one sort, not one hash table per
+    batch. A damaged current version reads as none."""
 
     def __init__(self, old: pa.Table | None, arrival: dt.datetime):
         self.arrival = pa.scalar(arrival, pa.timestamp("us", tz="UTC"))
-        self.hashes: np.ndarray | None = None
+        self.index: HashIndex | None = None
         if old is None or not old.num_rows or "received_at" not in old.column_names:
             return
-        uid = pl.Series(old["event_uid"])
-        hashes = uid.hash(seed=0)
-        order = hashes.arg_sort()
-        self.hashes = hashes.gather(order).to_numpy()
-        self.uids = uid.gather(order)
-        self.at = pl.Series(old["received_at"].cast(pa.timestamp("us", tz="UTC"))).gather(order)
+        self.index = HashIndex(pl.Series(old["event_uid"]))
+        self.at = pl.Series(old["received_at"].cast(pa.timestamp("us", tz="UTC")))
 
     def fill(self, events: pa.Table) -> pa.Table:
         received = pa.repeat(self.arrival, events.num_rows)
-        if self.hashes is not None and events.num_rows:
-            uid = pl.Series(events["event_uid"])
-            h = uid.hash(seed=0).to_numpy()
-            at = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)
-            hit = (self.hashes[at] == h) & (self.uids.gather(at) == uid).fill_null(False).to_numpy()
-            carried = self.at.gather(at).to_arrow()
-            received = pc.if_else(pa.array(hit), pc.coalesce(carried, received), received)
+        if self.index is not None and events.num_rows:
+            at = self.index.find(pl.Series(events["event_uid"]))
+            carried = self.at.gather(np.maximum(at, 0)).to_arrow()
+            received = pc.if_else(pa.array(at >= 0), pc.coalesce(carried, received), received)
         i = events.column_names.index("received_at")
         return events.set_column(i, "received_at", received)
 

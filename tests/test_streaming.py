@@ -181,17 +181,21 @@ def test_merge_in_order_keeps_file_order_whatever_the_chunks():
         assert got == keys
 
 
-def test_members_agrees_with_is_in():
-    """The sorted-hash set the cross-batch check asks: the same answers as polars' ``is_in``, nulls never in."""
+def test_hash_index_agrees_with_is_in_and_finds_positions():
+    """The sorted-hash index the cross-batch check and a re-send's first-seen times ask: the same answers
+    as polars' ``is_in``, each found value's position in the set, nulls never found."""
     import random
 
-    from ibet.batch_outputs import Members
+    from ibet.hash_index import HashIndex
 
     rng = random.Random(7)
     pool = [f"id-{rng.randint(0, 5000)}" for _ in range(3000)] + [None]
     members = pl.Series([rng.choice(pool) for _ in range(1000)], dtype=pl.Utf8)
     asked = pl.Series([rng.choice(pool) for _ in range(4000)], dtype=pl.Utf8)
-    got = Members(members)(asked)
+    index = HashIndex(members)
+    got = index.contains(asked)
     assert got.to_list() == asked.is_in(members.drop_nulls().implode()).fill_null(False).to_list()
     assert got.sum() > 100 and (~got).sum() > 100
-    assert not Members(pl.Series([], dtype=pl.Utf8))(asked).any()
+    at = index.find(asked)
+    assert all(members[int(i)] == v for i, v in zip(at, asked) if i >= 0)
+    assert not HashIndex.empty().contains(asked).any()
