@@ -18,7 +18,7 @@ import polars as pl
 from foundation import reference, vocabulary
 from foundation.registry import AGENCIES
 from foundation.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
-from warehouse import constraints, runner, suppression
+from warehouse import constraints, incremental, runner, suppression
 from warehouse.publish import AudienceBuild, published_path
 from warehouse.staging import staging_path
 
@@ -97,21 +97,77 @@ def _fresh(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def build_audience(settings: Settings, audience: str, directory: Path) -> AudienceBuild:
-    """Write ``<directory>/<audience>.duckdb`` from the staged lake; return its table sizes."""
+def build_audience(settings: Settings, audience: str, directory: Path, since: int | None = None) -> AudienceBuild:
+    """Write ``<directory>/<audience>.duckdb`` from the staged lake; return its table sizes.
+
+    With ``since`` (the touch-log position the published build was made at), an analyst file
+    starts from a copy of the published one and redoes only the events touched after it
+    (``incremental.py``); it is built in full when there is no published file, for the
+    evaluator (aggregates only, from a work build), or when a dimension changed.
+    """
     started = time.monotonic()
-    caveats = AUDIENCES[audience]
+    base = published_path(settings, audience)
+    done = None
+    if since is not None and audience != "evaluator" and base.exists():
+        done = _build_incremental(settings, audience, directory, base.resolve(), since)
+    touched, tables = done if done else (None, _build_full(settings, audience, directory))
+    out = directory / f"{audience}.duckdb"
+    out.chmod(0o640)
+    return AudienceBuild(audience, out, published_path(settings, audience), tables, time.monotonic() - started,
+                         touched)
+
+
+def _open(settings: Settings, audience: str, out: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"ATTACH {runner.sql_literal(str(out))} AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
+    con.execute("USE pub")
+    con.execute(f"ATTACH {runner.sql_literal(str(staging_path(settings)))} AS staged (READ_ONLY)")
+    register_reference(con, AUDIENCES[audience])
+    return con
+
+
+def _finish(con: duckdb.DuckDBPyConnection, audience: str, build_id: str) -> dict[str, int]:
+    constraints.apply(con, "pub")
+    _meta(con, audience, AUDIENCES[audience], build_id)
+    con.execute("DETACH staged")
+    tables = _table_counts(con, "pub")
+    con.execute("CHECKPOINT pub")
+    return tables
+
+
+def _build_incremental(settings: Settings, audience: str, directory: Path, base: Path,
+                       since: int) -> tuple[int, dict[str, int]] | None:
+    """The published file, copied, with the touched events redone: (events redone, table sizes); None
+    (and nothing left behind) when it must be built in full."""
     out = directory / f"{audience}.duckdb"
     _fresh(out)
-    con = duckdb.connect()
+    incremental.copy_file(base, out)
+    con = _open(settings, audience, out)
+    try:
+        runner.run_files(con, runner.sql_files(("00_staging",)))
+        if not incremental.dimensions_unchanged(con, "pub"):
+            con.close()
+            _fresh(out)
+            return None
+        touched = incremental.refresh_facts(con, "pub", since)
+        incremental.rebuild_marts(con, "pub")
+        tables = _finish(con, audience, directory.name)
+    except BaseException:
+        con.close()
+        _fresh(out)
+        raise
+    con.close()
+    return touched, tables
+
+
+def _build_full(settings: Settings, audience: str, directory: Path) -> dict[str, int]:
+    out = directory / f"{audience}.duckdb"
+    _fresh(out)
+    con = _open(settings, audience, out)
+    main_db = "pub"
     work_path = settings.warehouse / ".build" / f"{directory.name}.{audience}.work.duckdb"
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        main_db = "pub"
-        con.execute(f"ATTACH {runner.sql_literal(str(out))} AS {main_db} (STORAGE_VERSION '{STORAGE_VERSION}')")
-        con.execute(f"USE {main_db}")
-        con.execute(f"ATTACH {runner.sql_literal(str(staging_path(settings)))} AS staged (READ_ONLY)")
-        register_reference(con, caveats)
         if audience == "evaluator":
             # The full build happens in a scratch database, so that no event-level page
             # is ever written into the evaluator file (dropped tables can leave bytes).
@@ -129,11 +185,7 @@ def build_audience(settings: Settings, audience: str, directory: Path) -> Audien
             con.execute("DETACH work")
         else:  # keyed models are created with their keys and filled once
             constraints.run_models(con, runner.sql_files(runner.AUDIENCE_LAYERS), main_db)
-        constraints.apply(con, main_db)
-        _meta(con, audience, caveats, directory.name)
-        con.execute("DETACH staged")
-        tables = _table_counts(con, main_db)
-        con.execute(f"CHECKPOINT {main_db}")
+        tables = _finish(con, audience, directory.name)
     except BaseException:
         con.close()
         _fresh(out)
@@ -141,5 +193,4 @@ def build_audience(settings: Settings, audience: str, directory: Path) -> Audien
     finally:
         _fresh(work_path)
     con.close()
-    out.chmod(0o640)
-    return AudienceBuild(audience, out, published_path(settings, audience), tables, time.monotonic() - started)
+    return tables

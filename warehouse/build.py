@@ -29,13 +29,14 @@ from foundation.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings, get_
 from warehouse import constraints, runner, suppression
 from warehouse.audience_build import build_audience
 from warehouse.publish import (AudienceBuild, BuildLockedError, PublishedIntegrityError, PublishError, build_dir,
-                               build_lock, clean_stale, latest_unpublished, publish_build, published_path,
+                               build_lock, clean_stale, current_dir, latest_unpublished, publish_build, published_path,
                                read_manifest, record_audit, reject_build, start_build, verify_published,
                                write_manifest)
 from warehouse.staging import RefreshResult, refresh
 
 __all__ = ["AudienceBuild", "BuildLockedError", "BuildResult", "PublishError", "build_all", "build_candidates",
-           "candidates", "gate_and_publish", "gate_build", "publish_candidates", "published_path"]
+           "candidates", "gate_and_publish", "gate_build", "publish_candidates", "published_base", "published_path",
+           "write_set"]
 
 
 @dataclass
@@ -58,14 +59,15 @@ class BuildResult:
             "gate": self.gate_message, "gate_success": self.gate.get("success"), "rejected_to": self.rejected_to,
             "changed_partitions": len(self.refresh.changed), "removed_partitions": len(self.refresh.removed),
             "seconds": round(self.seconds, 2),
-            "audiences": {a: {"file": str(b.published), "tables": b.tables, "seconds": round(b.seconds, 2)}
+            "audiences": {a: {"file": str(b.published), "tables": b.tables, "seconds": round(b.seconds, 2),
+                              "events_redone": b.touched_events}
                           for a, b in self.audiences.items()},
         }
 
 
-def build_fingerprint(refreshed: RefreshResult) -> str:
-    """Digest of the staged data, the reference data and the mart SQL: what a build depends on."""
-    h = hashlib.sha256(refreshed.fingerprint.encode())
+def logic_fingerprint() -> str:
+    """Digest of what a build does, apart from the data: reference data, mart SQL and declarations, suppression."""
+    h = hashlib.sha256()
     paths = [reference.reference_path(n) for n in ("regions.csv", "unit_regions.csv", "fx_rates.csv",
                                                     "program_reference.yml")]
     paths += runner.sql_files(runner.AUDIENCE_LAYERS + ("90_evaluator",)) + constraints.declaration_files() + [
@@ -75,6 +77,31 @@ def build_fingerprint(refreshed: RefreshResult) -> str:
         h.update(p.read_bytes())
     h.update(str(SUPPRESSION_THRESHOLD).encode())
     return h.hexdigest()
+
+
+def build_fingerprint(refreshed: RefreshResult) -> str:
+    """Digest of the staged data, the reference data and the mart SQL: what a build depends on."""
+    return hashlib.sha256(f"{refreshed.fingerprint}:{logic_fingerprint()}".encode()).hexdigest()
+
+
+def published_base(settings: Settings) -> dict:
+    """The published build's record of the staged lake it was made from ({} when none is published)."""
+    d = current_dir(settings)
+    return read_manifest(d) if d else {}
+
+
+def incremental_since(base: dict, refreshed: RefreshResult, logic: str) -> int | None:
+    """Touch-log position to redo the published files from, or None when the build must be full.
+
+    Full when nothing is published, when the published files came from another staged copy
+    (a full reload starts a new epoch), or when the SQL, the reference data or the declarations
+    changed since (every row may differ then).
+    """
+    if (base.get("state") not in ("built", "audited", "published") or base.get("logic_fingerprint") != logic
+            or base.get("staging_epoch") != refreshed.epoch or base.get("staging_sequence") is None
+            or int(base["staging_sequence"]) > refreshed.sequence):
+        return None
+    return int(base["staging_sequence"])
 
 
 def _state_path(settings: Settings) -> Path:
@@ -112,7 +139,9 @@ def build_candidates(settings: Settings | None = None, full: bool = False, force
         if cleaned:
             log.info("removed what an earlier build left: %s", ", ".join(cleaned))
         say("refreshing the staged lake")
-        refreshed = refresh(settings, full=full, verify=verify)
+        base = {} if full else published_base(settings)
+        refreshed = refresh(settings, full=full, verify=verify,
+                            prune_through=base.get("staging_sequence") if base.get("staging_sequence") else None)
         log.info("staging refresh: full=%s changed=%d removed=%d rows=%s", refreshed.full, len(refreshed.changed),
                  len(refreshed.removed), refreshed.rows)
         result = BuildResult(refresh=refreshed, audiences={})
@@ -122,19 +151,32 @@ def build_candidates(settings: Settings | None = None, full: bool = False, force
             result.audiences = {a: AudienceBuild(a, published_path(settings, a), published_path(settings, a))
                                 for a in audiences}
         else:
-            result.build_id, directory = start_build(settings)
-            for audience in audiences:
-                say(f"building {audience}.duckdb")
-                result.audiences[audience] = build_audience(settings, audience, directory)
-            write_manifest(directory, state="built", fingerprint=fingerprint, audiences=sorted(result.audiences),
-                           agency_events=refreshed.agency_events,
-                           built_at=dt.datetime.now(dt.timezone.utc).isoformat(),
-                           tables={a: b.tables for a, b in result.audiences.items()})
+            result.build_id, result.audiences = write_set(settings, refreshed, base, audiences, say)
         audit.record(settings, "build", build_id=result.build_id, skipped=result.skipped, lake_state=fingerprint,
                      partitions_changed=len(refreshed.changed), partitions_removed=len(refreshed.removed),
                      audiences=sorted(audiences))
         result.seconds = time.monotonic() - started
         return result
+
+
+def write_set(settings: Settings, refreshed: RefreshResult, base: dict, audiences: tuple[str, ...],
+              say: Callable[[str], None] = lambda _m: None) -> tuple[str, dict[str, AudienceBuild]]:
+    """Write every audience file of a new build (incrementally from the published ``base`` when it can) and
+    its manifest; the build id and the files. The caller holds the build lock and has refreshed staging."""
+    build_id, directory = start_build(settings)
+    logic = logic_fingerprint()
+    since = incremental_since(base, refreshed, logic)
+    built: dict[str, AudienceBuild] = {}
+    for audience in audiences:
+        say(f"building {audience}.duckdb" + (" (the events changed since the published build)"
+                                              if since is not None and audience != "evaluator" else ""))
+        built[audience] = build_audience(settings, audience, directory, since=since)
+    write_manifest(directory, state="built", fingerprint=build_fingerprint(refreshed), audiences=sorted(built),
+                   logic_fingerprint=logic, staging_epoch=refreshed.epoch, staging_sequence=refreshed.sequence,
+                   touched_events={a: b.touched_events for a, b in built.items()},
+                   agency_events=refreshed.agency_events, built_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+                   tables={a: b.tables for a, b in built.items()})
+    return build_id, built
 
 
 def candidates(settings: Settings, build_id: str | None = None) -> dict[str, AudienceBuild]:

@@ -62,6 +62,7 @@ class AudienceBuild:
     published: Path
     tables: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    touched_events: int | None = None  #: events redone on a copy of the published file; None: built in full
 
 
 def builds_root(settings: Settings) -> Path:

@@ -44,6 +44,8 @@ class RefreshResult:
     rows: dict[str, int] = field(default_factory=dict)  #: staged rows per table after the refresh
     agency_events: dict[str, int] = field(default_factory=dict)  #: staged events per agency (volume check)
     fingerprint: str = ""  #: digest of every staged partition and manifest: equal digests, equal data
+    epoch: str = ""  #: identity of this staged file: a touch log is only comparable within one epoch
+    sequence: int = 0  #: this refresh's number in the touch log (``touched_since``)
 
 
 def staging_path(settings: Settings) -> Path:
@@ -67,8 +69,18 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
                 "mtime_ns BIGINT, PRIMARY KEY (table_name, path))")
     body = ", ".join(f"{c} {t}" for c, t in MANIFEST_COLUMNS)
     con.execute(f"CREATE TABLE IF NOT EXISTS stg_manifest ({body})")
+    # the touch log: which events each refresh replaced, so that a build can redo only those
+    con.execute("CREATE TABLE IF NOT EXISTS stg_touched (seq BIGINT, event_uid VARCHAR)")
+    con.execute("CREATE TABLE IF NOT EXISTS stg_sequence (epoch VARCHAR, seq BIGINT)")
+    con.execute("INSERT INTO stg_sequence SELECT CAST(uuid() AS VARCHAR), 0 WHERE NOT EXISTS (SELECT 1 FROM stg_sequence)")
     for c, t in MANIFEST_COLUMNS:
         con.execute(f"ALTER TABLE stg_manifest ADD COLUMN IF NOT EXISTS {c} {t}")
+
+
+def _touch(con: duckdb.DuckDBPyConnection, table: str, partitions: list[str], seq: int) -> None:
+    """Log the events that have staged rows of ``table`` in ``partitions`` (before a delete, after an insert)."""
+    con.execute(f"INSERT INTO stg_touched SELECT DISTINCT CAST(? AS BIGINT), event_uid FROM stg_{table} "
+                "WHERE _partition IN (SELECT unnest(?::VARCHAR[]))", [seq, partitions])
 
 
 class LakeIntegrityError(RuntimeError):
@@ -114,11 +126,19 @@ def _manifests(store: LakeStore) -> pa.Table:
                                                                                         for c in names})
 
 
-def refresh(settings: Settings, full: bool = False, verify: bool = False) -> RefreshResult:
+#: Staged tables whose rows belong to an event: their changes are written to the touch log.
+EVENT_TABLES = tuple(t for t, cols in TABLES.items() if any(c == "event_uid" for c, _ in cols))
+
+
+def refresh(settings: Settings, full: bool = False, verify: bool = False,
+            prune_through: int | None = None) -> RefreshResult:
     """Bring the staged copy up to date with the lake; reload everything when ``full``.
 
     Every partition file that is (re)read is first checked against the SHA-256 its ingest
-    recorded; ``verify`` checks every file of the lake, changed or not."""
+    recorded; ``verify`` checks every file of the lake, changed or not. Each refresh gets the
+    next number of the touch log and records there every event whose staged rows it removed or
+    added; ``prune_through`` drops the log's entries up to that number (those the published
+    build already holds)."""
     path = staging_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     if full:
@@ -136,17 +156,22 @@ def refresh(settings: Settings, full: bool = False, verify: bool = False) -> Ref
     # on object storage the manifests are the switch, so other hosts' ingests cannot tear the snapshot either
     with lake_lock(settings.lake, exclusive=True):
         try:
-            _refresh(con, settings.lake_store, result, verify)
+            _refresh(con, settings.lake_store, result, verify, prune_through)
         finally:
             con.close()
     return result
 
 
-def _refresh(con: duckdb.DuckDBPyConnection, store: LakeStore, result: RefreshResult, verify: bool = False) -> None:
+def _refresh(con: duckdb.DuckDBPyConnection, store: LakeStore, result: RefreshResult, verify: bool = False,
+             prune_through: int | None = None) -> None:
     try:
         _create_tables(con)
         store.attach(con)
         con.execute("BEGIN TRANSACTION")
+        result.epoch, result.sequence = con.execute(
+            "UPDATE stg_sequence SET seq = seq + 1 RETURNING epoch, seq").fetchall()[0]
+        if prune_through is not None:
+            con.execute("DELETE FROM stg_touched WHERE seq <= ?", [prune_through])
         for table in TABLES:
             now = _lake_partitions(store, table)
             before = {p: (s, m) for p, s, m in con.execute(
@@ -155,6 +180,8 @@ def _refresh(con: duckdb.DuckDBPyConnection, store: LakeStore, result: RefreshRe
             verify_files(store, sorted(now) if verify else changed)
             removed = sorted(set(before) - set(now))
             gone = changed + removed
+            if gone and table in EVENT_TABLES:
+                _touch(con, table, gone, result.sequence)
             if gone:
                 con.execute(f"DELETE FROM stg_{table} WHERE _partition IN (SELECT unnest(?::VARCHAR[]))", [gone])
                 con.execute("DELETE FROM stg_partitions WHERE table_name = ? AND path IN (SELECT unnest(?::VARCHAR[]))",
@@ -172,6 +199,8 @@ def _refresh(con: duckdb.DuckDBPyConnection, store: LakeStore, result: RefreshRe
                 con.unregister("_ibet_files")
                 con.executemany("INSERT INTO stg_partitions VALUES (?, ?, ?, ?)",
                                 [[table, p, *now[p]] for p in changed])
+                if table in EVENT_TABLES:
+                    _touch(con, table, changed, result.sequence)
             result.changed += changed
             result.removed += removed
         manifests = _manifests(store)

@@ -26,12 +26,14 @@ START = dt.date(2026, 10, 1)
 def _timed_layers(totals: dict[str, float]):  # noqa: ANN202 - wrappers of the SQL runners
     """Patches timing each layer's files into ``totals`` (benchmark instrumentation only).
 
-    Both ways a build runs its ``.sql`` files are wrapped: ``runner.run_files`` (the evaluator's
-    work build) and ``constraints.run_models`` (the analysts' files, keyed models created keyed).
+    Every way a build runs its ``.sql`` files is wrapped: ``runner.run_files`` (the evaluator's
+    work build), ``constraints.run_models`` (the analysts' files, keyed models created keyed) and
+    ``incremental.refresh_facts`` (the facts of a file redone from the published one).
     """
-    from warehouse import constraints, runner
+    from warehouse import constraints, incremental, runner
 
-    real = {"run_files": runner.run_files, "run_models": constraints.run_models}
+    real = {"run_files": runner.run_files, "run_models": constraints.run_models,
+            "refresh_facts": incremental.refresh_facts}
 
     def run_files(con, files):  # noqa: ANN001, ANN202
         for f in files:
@@ -45,18 +47,25 @@ def _timed_layers(totals: dict[str, float]):  # noqa: ANN202 - wrappers of the S
             real["run_models"](con, [f], database)
             totals[f.parent.name] += time.perf_counter() - started
 
+    def refresh_facts(con, database, since):  # noqa: ANN001, ANN202
+        started = time.perf_counter()
+        try:
+            return real["refresh_facts"](con, database, since)
+        finally:
+            totals["20_facts"] += time.perf_counter() - started
+
     def install(timed: bool) -> None:
         runner.run_files = run_files if timed else real["run_files"]
         constraints.run_models = run_models if timed else real["run_models"]
+        incremental.refresh_facts = refresh_facts if timed else real["refresh_facts"]
     return install
 
 
 def _build(settings, label: str) -> dict[str, float]:  # noqa: ANN001
     """One build, audited and published, timed stage by stage."""
     from warehouse import staging
-    from warehouse.audience_build import build_audience
-    from warehouse.build import build_fingerprint, gate_build
-    from warehouse.publish import build_lock, publish_build, start_build, write_manifest
+    from warehouse.build import gate_build, published_base, write_set
+    from warehouse.publish import build_lock, publish_build
     from foundation.settings import AUDIENCES
 
     layers: dict[str, float] = defaultdict(float)
@@ -65,19 +74,17 @@ def _build(settings, label: str) -> dict[str, float]:  # noqa: ANN001
     started = time.perf_counter()
     with build_lock(settings):
         t = time.perf_counter()
-        refreshed = staging.refresh(settings)
+        base = published_base(settings)
+        refreshed = staging.refresh(settings, prune_through=base.get("staging_sequence"))
         out["stage"] = time.perf_counter() - t
-        build_id, directory = start_build(settings)
         t = time.perf_counter()
         install(True)
         try:
-            built = {a: build_audience(settings, a, directory) for a in AUDIENCES}
+            build_id, built = write_set(settings, refreshed, base, tuple(AUDIENCES))
         finally:
             install(False)
         out["audience files"] = time.perf_counter() - t
-        write_manifest(directory, state="built", fingerprint=build_fingerprint(refreshed), audiences=sorted(built),
-                       agency_events=refreshed.agency_events, built_at=dt.datetime.now(dt.timezone.utc).isoformat(),
-                       tables={a: b.tables for a, b in built.items()})
+        out["events redone"] = max((b.touched_events or 0) for b in built.values())
         t = time.perf_counter()
         gate, message, rejected = gate_build(settings, build_id)
         out["gate"] = time.perf_counter() - t
@@ -132,10 +139,11 @@ def scale_build(work: Path, days: int, rows: int, agencies: list[str], env: dict
              f"records/s, one process, file after file; the extra day's {len(extra)} files in {extra_ingest:.0f} s). "
              "Built, audited by the gate and published; \"audience files\" is the four DuckDB files, of which "
              "\"facts\" and \"marts\" are the SQL layers of those names (summed over the audiences).", "",
-             "| build | changed partitions | " + " | ".join(f"{s} s" for s in stages) + " |",
-             "|---|---|" + "---|" * len(stages)]
+             "| build | changed partitions | events redone | " + " | ".join(f"{s} s" for s in stages) + " |",
+             "|---|---|---|" + "---|" * len(stages)]
     for label, fig in (("full (the month)", full), ("one more day", more)):
-        lines.append(f"| {label} | {int(fig['changed partitions']):,} | "
+        redone = f"{int(fig['events redone']):,}" if fig["events redone"] else "all (full)"
+        lines.append(f"| {label} | {int(fig['changed partitions']):,} | {redone} | "
                      + " | ".join(f"{fig[s]:.1f}" for s in stages) + " |")
     return lines
 

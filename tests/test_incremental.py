@@ -1,0 +1,129 @@
+"""An incremental build (the published files copied, only the touched events redone) equals a full one."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from foundation.registry import source_for
+from foundation.settings import AUDIENCES
+from ibet.generator import generate
+from ibet.ingest import ingest_file
+from tests.conftest import inbox_files
+from warehouse.build import build_all, incremental_since
+from warehouse.staging import RefreshResult
+
+ANALYSTS = [a for a in AUDIENCES if a != "evaluator"]
+
+
+def _ingest_days(settings, inbox: Path, days: set[str], program: bool = False) -> int:
+    """Ingest the inbox's files of ``days`` (ISO dates), and the program files (keyed by year) with ``program``."""
+    n = 0
+    for agency, f in inbox_files(inbox):
+        key = source_for(agency, f.name)[1]
+        if key in days or (program and agency == "program"):
+            ingest_file(agency, f, settings=settings)
+            n += 1
+    return n
+
+
+def _rows(con: duckdb.DuckDBPyConnection, db: str, table: str) -> str:
+    """The table's rows as a query, doubles rounded (sums over rows in another order may differ in the last bit)."""
+    cols = con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND table_name = ? "
+                       "ORDER BY column_index", [db, table]).fetchall()
+    exprs = [f'round("{c}", 6)' if t in ("DOUBLE", "FLOAT") else f'"{c}"' for c, t in cols]
+    return f'SELECT {", ".join(exprs)} FROM "{db}".main."{table}"'
+
+
+def assert_same_tables(a: Path, b: Path) -> dict[str, int]:
+    """Every table of ``a`` and ``b`` (but the build's own metadata) has the same columns and the same rows."""
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+    tables = {db: {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?",
+                                               [db]).fetchall()} for db in ("a", "b")}
+    assert tables["a"] == tables["b"]
+    sizes = {}
+    for t in sorted(tables["a"] - {"meta_build"}):
+        assert _rows(con, "a", t).replace('"a"', "") == _rows(con, "b", t).replace('"b"', ""), t  # same columns
+        diff = con.execute(f"SELECT (SELECT count(*) FROM ({_rows(con, 'a', t)} EXCEPT ALL {_rows(con, 'b', t)})), "
+                           f"(SELECT count(*) FROM ({_rows(con, 'b', t)} EXCEPT ALL {_rows(con, 'a', t)})), "
+                           f"(SELECT count(*) FROM a.main.\"{t}\")").fetchall()[0]
+        assert diff[:2] == (0, 0), (t, diff)
+        sizes[t] = diff[2]
+    keys = {db: sorted(con.execute("SELECT table_name, constraint_type, constraint_column_names FROM "
+                                   "duckdb_constraints() WHERE database_name = ? AND constraint_type IN "
+                                   "('PRIMARY KEY', 'FOREIGN KEY')", [db]).fetchall()) for db in ("a", "b")}
+    assert keys["a"] == keys["b"] and keys["a"]  # the copy keeps every declared key
+    con.close()
+    return sizes
+
+
+def _kept(result, where: Path) -> dict[str, Path]:
+    where.mkdir()
+    out = {}
+    for a, b in result.audiences.items():
+        out[a] = where / f"{a}.duckdb"
+        shutil.copyfile(b.candidate, out[a])
+    return out
+
+
+def test_a_day_added_and_a_day_corrected_give_the_files_a_full_build_gives(home, tmp_path):
+    generate(home.inbox, dt.date(2026, 11, 2), 3, 150, seed=5, dirty_rate=0.05)
+    assert _ingest_days(home, home.inbox, {"2026-11-02", "2026-11-03"}, program=True)
+    first = build_all(home, gate=False)
+    assert first.published and all(b.touched_events is None for b in first.audiences.values())
+
+    assert _ingest_days(home, home.inbox, {"2026-11-04"})
+    # a corrected re-send of the first day: RCMP's file without its last ten records
+    rcmp = next(f for a, f in inbox_files(home.inbox) if a == "rcmp" and source_for(a, f.name)[1] == "2026-11-02")
+    lines = rcmp.read_bytes().splitlines(keepends=True)
+    corrected = home.inbox / "corrected" / rcmp.name
+    corrected.parent.mkdir()
+    corrected.write_bytes(b"".join(lines[:-10]))
+    ingest_file("rcmp", corrected, settings=home)
+
+    second = build_all(home, gate=False)
+    assert second.published
+    redone = {a: b.touched_events for a, b in second.audiences.items()}
+    assert redone["evaluator"] is None  # aggregates only: always built from its work build
+    assert all(redone[a] and redone[a] > 0 for a in ANALYSTS), redone
+    incremental = _kept(second, tmp_path / "incremental")
+
+    full = build_all(home, gate=False, full=True, force=True)
+    assert all(b.touched_events is None for b in full.audiences.values())
+    for a in AUDIENCES:
+        sizes = assert_same_tables(incremental[a], full.audiences[a].candidate)
+        if a != "evaluator":
+            assert sizes["fact_events"] > 0 and sizes["mart_activity_weekly"] > 0
+    # the corrected day's missing records are gone from the incremental files too
+    con = duckdb.connect(str(incremental["ibet"]), read_only=True)
+    days = dict(con.execute("SELECT extract_date, count(*) FROM fact_events WHERE agency_code = 'rcmp' "
+                            "GROUP BY ALL").fetchall())
+    con.close()
+    assert days[dt.date(2026, 11, 2)] < days[dt.date(2026, 11, 3)]
+
+
+def test_a_new_fiscal_year_rebuilds_in_full_and_gives_the_same_files(home, tmp_path):
+    generate(home.inbox, dt.date(2027, 3, 31), 2, 120, seed=8, dirty_rate=0.0)
+    assert _ingest_days(home, home.inbox, {"2027-03-31"})  # no finance file: only the events span the years
+    assert build_all(home, gate=False).published
+    assert _ingest_days(home, home.inbox, {"2027-04-01"})
+    second = build_all(home, gate=False)  # dim_date grows by a Canadian fiscal year: no incremental path
+    assert all(b.touched_events is None for b in second.audiences.values())
+    kept = _kept(second, tmp_path / "second")
+    full = build_all(home, gate=False, full=True, force=True)
+    for a in ANALYSTS:
+        assert_same_tables(kept[a], full.audiences[a].candidate)
+
+
+def test_incremental_only_from_the_same_staged_copy_and_the_same_logic():
+    refreshed = RefreshResult(full=False, epoch="e1", sequence=9)
+    base = {"state": "published", "logic_fingerprint": "L", "staging_epoch": "e1", "staging_sequence": 7}
+    assert incremental_since(base, refreshed, "L") == 7
+    assert incremental_since({**base, "logic_fingerprint": "other"}, refreshed, "L") is None  # SQL changed
+    assert incremental_since({**base, "staging_epoch": "e0"}, refreshed, "L") is None  # staged copy reloaded
+    assert incremental_since({**base, "staging_sequence": 12}, refreshed, "L") is None  # a log it cannot have
+    assert incremental_since({}, refreshed, "L") is None  # nothing published
