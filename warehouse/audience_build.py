@@ -150,7 +150,7 @@ def _build_incremental(settings: Settings, audience: str, directory: Path, base:
             con.close()
             _fresh(out)
             return None
-        touched = incremental.refresh_facts(con, "pub", since)
+        touched = incremental.refresh_facts(con, "pub", staging_path(settings), since)
         incremental.rebuild_marts(con, "pub")
         tables = _finish(con, audience, directory.name)
     except BaseException:

@@ -7,7 +7,8 @@ the published file itself is never opened for writing) and redoes what changed s
   fiscal year, new reference data) the incremental path gives up and the file is built in full;
 - the **event facts** (every fact table with an ``event_uid``) lose the rows of the events the
   staged lake's touch log names since the published build (``staging.stg_touched``), then get
-  those events' rows again from the same model queries a full build runs, filtered to them;
+  those events' rows again from the same model queries a full build runs, over a staged lake
+  narrowed to those events (``touched_only``);
   the other facts (finance, outreach, radio tests: small) are replaced whole;
 - the **marts and reports** are dropped and run again from the facts, as in a full build.
 
@@ -16,11 +17,14 @@ compares every table); only the physical order of the facts' rows differs.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 
 from warehouse import constraints, runner
+from warehouse.staging import EVENT_TABLES
 
 #: Layers whose models are compared (dimensions), patched (facts), rebuilt (marts, reports).
 DIMENSION_LAYERS = ("10_dimensions",)
@@ -60,23 +64,50 @@ def _has_event_uid(con: duckdb.DuckDBPyConnection, database: str, table: str) ->
                             "AND column_name = 'event_uid'", [database, table]).fetchall()[0][0])
 
 
-def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, since: int) -> int:
+@contextmanager
+def touched_only(con: duckdb.DuckDBPyConnection, staging_file: Path, since: int) -> Iterator[int]:
+    """Within the block the ``staged`` lake holds only the events touched after log entry ``since``
+    (every version of each: the latest still wins), the other staged tables whole; yields how many.
+
+    The staging views (``00_staging``) are bound again to that narrowed lake, so the facts' model
+    queries compute exactly those events' rows, reading nothing else; afterwards the whole lake
+    is attached again, as a full build sees it.
+    """
+    literal = runner.sql_literal(str(staging_file))
+    con.execute("DETACH staged")
+    con.execute(f"ATTACH {literal} AS ibet_lake (READ_ONLY)")
+    con.execute("ATTACH ':memory:' AS staged")
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE ibet_touched AS SELECT DISTINCT event_uid "
+                    "FROM ibet_lake.main.stg_touched WHERE seq > ?", [since])
+        event_tables = {f"stg_{t}" for t in EVENT_TABLES}
+        for (table,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'ibet_lake'"
+                                    ).fetchall():
+            narrow = " SEMI JOIN ibet_touched USING (event_uid)" if table in event_tables else ""
+            con.execute(f"CREATE VIEW staged.main.{_q(table)} AS SELECT * FROM ibet_lake.main.{_q(table)}{narrow}")
+        runner.run_files(con, runner.sql_files(("00_staging",)))
+        yield con.execute("SELECT count(*) FROM ibet_touched").fetchall()[0][0]
+    finally:
+        con.execute("DETACH staged")
+        con.execute("DETACH ibet_lake")
+        con.execute(f"ATTACH {literal} AS staged (READ_ONLY)")
+        runner.run_files(con, runner.sql_files(("00_staging",)))
+
+
+def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: Path, since: int) -> int:
     """Replace the fact rows of the events touched after log entry ``since``; the number of such events."""
-    con.execute("CREATE OR REPLACE TEMP TABLE ibet_touched AS SELECT DISTINCT event_uid FROM staged.stg_touched "
-                "WHERE seq > ?", [since])
     facts = models(FACT_LAYERS)
     keyed = {t: _has_event_uid(con, database, t) for t, _ in facts}
-    for table, _ in reversed(facts):  # children first: their foreign keys point at fact_events
-        name = f"{_q(database)}.main.{_q(table)}"
-        if keyed[table]:
-            con.execute(f"DELETE FROM {name} WHERE event_uid IN (SELECT event_uid FROM ibet_touched)")
-        else:
-            con.execute(f"DELETE FROM {name}")
-    for table, query in facts:
-        name = f"{_q(database)}.main.{_q(table)}"
-        where = " WHERE q.event_uid IN (SELECT event_uid FROM ibet_touched)" if keyed[table] else ""
-        constraints.fill(con, table, f"INSERT INTO {name} SELECT * FROM ({query}) AS q{where}")
-    return con.execute("SELECT count(*) FROM ibet_touched").fetchall()[0][0]
+    with touched_only(con, staging_file, since) as touched:
+        for table, _ in reversed(facts):  # children first: their foreign keys point at fact_events
+            name = f"{_q(database)}.main.{_q(table)}"
+            if keyed[table]:
+                con.execute(f"DELETE FROM {name} WHERE event_uid IN (SELECT event_uid FROM ibet_touched)")
+            else:  # the program facts (finance, outreach, radio tests) are small: replaced whole
+                con.execute(f"DELETE FROM {name}")
+        for table, query in facts:
+            constraints.fill(con, table, f"INSERT INTO {_q(database)}.main.{_q(table)} {query}")
+    return touched
 
 
 def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str) -> None:

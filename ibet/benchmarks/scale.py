@@ -47,10 +47,10 @@ def _timed_layers(totals: dict[str, float]):  # noqa: ANN202 - wrappers of the S
             real["run_models"](con, [f], database)
             totals[f.parent.name] += time.perf_counter() - started
 
-    def refresh_facts(con, database, since):  # noqa: ANN001, ANN202
+    def refresh_facts(con, database, staging_file, since):  # noqa: ANN001, ANN202
         started = time.perf_counter()
         try:
-            return real["refresh_facts"](con, database, since)
+            return real["refresh_facts"](con, database, staging_file, since)
         finally:
             totals["20_facts"] += time.perf_counter() - started
 
