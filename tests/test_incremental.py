@@ -44,9 +44,9 @@ def assert_same_tables(a: Path, b: Path) -> dict[str, int]:
     con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
     tables = {db: {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?",
                                                [db]).fetchall()} for db in ("a", "b")}
-    assert tables["a"] == tables["b"]
+    assert tables["a"] - {"meta_quality_history"} == tables["b"] - {"meta_quality_history"}
     sizes = {}
-    for t in sorted(tables["a"] - {"meta_build"}):
+    for t in sorted(tables["a"] - {"meta_build", "meta_quality_history"}):  # when and by which gate: not the data
         assert _rows(con, "a", t).replace('"a"', "") == _rows(con, "b", t).replace('"b"', ""), t  # same columns
         diff = con.execute(f"SELECT (SELECT count(*) FROM ({_rows(con, 'a', t)} EXCEPT ALL {_rows(con, 'b', t)})), "
                            f"(SELECT count(*) FROM ({_rows(con, 'b', t)} EXCEPT ALL {_rows(con, 'a', t)})), "
@@ -88,12 +88,15 @@ def test_a_day_added_and_a_day_corrected_give_the_files_a_full_build_gives(home,
     second = build_all(home, gate=False)
     assert second.published
     redone = {a: b.touched_events for a, b in second.audiences.items()}
-    assert redone["evaluator"] is None  # aggregates only: always built from its work build
-    assert all(redone[a] and redone[a] > 0 for a in ANALYSTS), redone
+    assert all(redone[a] and redone[a] > 0 for a in AUDIENCES), redone  # the evaluator's work database too
+    work = sorted(p.name for p in (home.warehouse / ".build" / "evaluator-work").iterdir())
+    assert work == [f"{first.build_id}.duckdb", f"{second.build_id}.duckdb"]  # the published one and the new one
     incremental = _kept(second, tmp_path / "incremental")
 
     full = build_all(home, gate=False, full=True, force=True)
     assert all(b.touched_events is None for b in full.audiences.values())
+    work = sorted(p.name for p in (home.warehouse / ".build" / "evaluator-work").iterdir())
+    assert work == [f"{second.build_id}.duckdb", f"{full.build_id}.duckdb"]  # older ones removed
     for a in AUDIENCES:
         sizes = assert_same_tables(incremental[a], full.audiences[a].candidate)
         if a != "evaluator":
@@ -127,3 +130,20 @@ def test_incremental_only_from_the_same_staged_copy_and_the_same_logic():
     assert incremental_since({**base, "staging_epoch": "e0"}, refreshed, "L") is None  # staged copy reloaded
     assert incremental_since({**base, "staging_sequence": 12}, refreshed, "L") is None  # a log it cannot have
     assert incremental_since({}, refreshed, "L") is None  # nothing published
+
+
+def test_a_damaged_work_database_or_published_file_only_costs_a_full_build(home, tmp_path):
+    generate(home.inbox, dt.date(2026, 11, 2), 2, 60, seed=4, dirty_rate=0.0)
+    assert _ingest_days(home, home.inbox, {"2026-11-02"}, program=True)
+    first = build_all(home, gate=False)
+    work = home.warehouse / ".build" / "evaluator-work" / f"{first.build_id}.duckdb"
+    with open(work, "r+b") as fh:  # the evaluator's work database cut in half
+        fh.truncate(work.stat().st_size // 2)
+    assert _ingest_days(home, home.inbox, {"2026-11-03"})
+    second = build_all(home, gate=True)
+    assert second.published and second.gate["success"], second.gate_message
+    redone = {a: b.touched_events for a, b in second.audiences.items()}
+    assert redone["evaluator"] is None and all(redone[a] for a in ANALYSTS), redone
+    kept = _kept(second, tmp_path / "second")
+    full = build_all(home, gate=False, full=True, force=True)
+    assert_same_tables(kept["evaluator"], full.audiences["evaluator"].candidate)

@@ -16,10 +16,11 @@ import duckdb
 import polars as pl
 
 from foundation import reference, vocabulary
+from foundation.logs import get_logger
 from foundation.registry import AGENCIES
 from foundation.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
 from warehouse import constraints, incremental, runner, suppression
-from warehouse.publish import AudienceBuild, published_path
+from warehouse.publish import AudienceBuild, current_build_id, published_path
 from warehouse.staging import staging_path
 
 
@@ -102,13 +103,16 @@ def build_audience(settings: Settings, audience: str, directory: Path, since: in
 
     With ``since`` (the touch-log position the published build was made at), an analyst file
     starts from a copy of the published one and redoes only the events touched after it
-    (``incremental.py``); it is built in full when there is no published file, for the
-    evaluator (aggregates only, from a work build), or when a dimension changed.
+    (``incremental.py``), and the evaluator's work database (never published, kept beside the
+    staged lake for the published build) likewise; each is built in full when there is nothing
+    to start from or when a dimension changed.
     """
     started = time.monotonic()
     base = published_path(settings, audience)
     done = None
-    if since is not None and audience != "evaluator" and base.exists():
+    if audience == "evaluator":
+        done = _build_evaluator(settings, directory, since)
+    elif since is not None and base.exists():
         done = _build_incremental(settings, audience, directory, base.resolve(), since)
     touched, tables = done if done else (None, _build_full(settings, audience, directory))
     out = directory / f"{audience}.duckdb"
@@ -150,9 +154,16 @@ def _build_incremental(settings: Settings, audience: str, directory: Path, base:
             con.close()
             _fresh(out)
             return None
+        con.execute("DROP TABLE IF EXISTS pub.main.meta_quality_history")  # the gate writes it after auditing this file
         touched = incremental.refresh_facts(con, "pub", staging_path(settings), since)
         incremental.rebuild_marts(con, "pub")
         tables = _finish(con, audience, directory.name)
+    except duckdb.Error as exc:  # e.g. a damaged copy: the full build does not need it
+        con.close()
+        _fresh(out)
+        get_logger(settings).warning("%s.duckdb: the incremental build failed (%s), building in full", audience,
+                                     type(exc).__name__)
+        return None
     except BaseException:
         con.close()
         _fresh(out)
@@ -161,36 +172,97 @@ def _build_incremental(settings: Settings, audience: str, directory: Path, base:
     return touched, tables
 
 
+def work_path(settings: Settings, build_id: str) -> Path:
+    """The evaluator's work database of a build: event-level, all shareable caveats, never published.
+
+    Kept (need-to-know, beside the staged lake) for the published build only, so that the next
+    build can redo just the touched events in a copy of it (``publish.clean_stale`` removes the rest).
+    """
+    return settings.warehouse / ".build" / "evaluator-work" / f"{build_id}.duckdb"
+
+
+def _published_work(settings: Settings) -> Path | None:
+    bid = current_build_id(settings)
+    path = work_path(settings, bid) if bid else None
+    return path if path and path.exists() else None
+
+
+def _build_evaluator(settings: Settings, directory: Path, since: int | None) -> tuple[int | None, dict[str, int]]:
+    """The evaluator file: aggregates copied out of a work database, then suppression and reports.
+
+    The work database is a copy of the published build's with the touched events redone when it
+    can be, else built in full. Building in a separate database keeps every event-level page out of
+    the evaluator file (dropped tables can leave bytes).
+    """
+    out = directory / "evaluator.duckdb"
+    work = work_path(settings, directory.name)
+    _fresh(out)
+    _fresh(work)
+    work.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    con = _open(settings, "evaluator", out)
+    touched = None
+    try:
+        base = _published_work(settings)
+        if since is not None and base is not None:
+            touched = _refresh_work(settings, con, base, work, since)
+        if touched is None:
+            con.execute(f"ATTACH {runner.sql_literal(str(work))} AS work")
+            con.execute("USE work")
+            runner.run_files(con, runner.sql_files(runner.EVALUATOR_WORK_LAYERS))
+        con.execute("CHECKPOINT work")
+        con.execute("USE pub")
+        runner.copy_tables(con, runner.evaluator_copies(), "work")
+        runner.run_files(con, runner.sql_files(("90_evaluator",)))
+        suppression.apply(con, SUPPRESSION_THRESHOLD)  # no withheld cell recoverable from the totals, before any report reads them
+        runner.run_files(con, runner.sql_files(tuple(layer for layer in runner.EVALUATOR_LAYERS
+                                                     if layer != "90_evaluator")))
+        runner.copy_missing_comments(con, "pub", "work")
+        con.execute("DETACH work")
+        tables = _finish(con, "evaluator", directory.name)
+    except BaseException:
+        con.close()
+        _fresh(out)
+        _fresh(work)
+        raise
+    con.close()
+    work.chmod(0o600)
+    return touched, tables
+
+
+def _refresh_work(settings: Settings, con: duckdb.DuckDBPyConnection, base: Path, work: Path,
+                  since: int) -> int | None:
+    """Attach as ``work`` a copy of the published build's work database with the touched events redone;
+    None (nothing attached, nothing left) when a dimension changed or the copy is unusable."""
+    incremental.copy_file(base, work)
+    try:
+        con.execute(f"ATTACH {runner.sql_literal(str(work))} AS work")
+        con.execute("USE work")
+        runner.run_files(con, runner.sql_files(("00_staging",)))
+        if incremental.dimensions_unchanged(con, "work"):
+            touched = incremental.refresh_facts(con, "work", staging_path(settings), since)
+            incremental.rebuild_marts(con, "work", keyed=False)
+            return touched
+    except duckdb.Error as exc:
+        get_logger(settings).warning("the evaluator's work database could not be refreshed (%s): building it in full",
+                                     type(exc).__name__)
+    con.execute("USE pub")
+    if con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'work'").fetchall()[0][0]:
+        con.execute("DETACH work")
+    _fresh(work)
+    return None
+
+
 def _build_full(settings: Settings, audience: str, directory: Path) -> dict[str, int]:
+    """An analyst file from the staged lake: keyed models are created with their keys and filled once."""
     out = directory / f"{audience}.duckdb"
     _fresh(out)
     con = _open(settings, audience, out)
-    main_db = "pub"
-    work_path = settings.warehouse / ".build" / f"{directory.name}.{audience}.work.duckdb"
     try:
-        if audience == "evaluator":
-            # The full build happens in a scratch database, so that no event-level page
-            # is ever written into the evaluator file (dropped tables can leave bytes).
-            _fresh(work_path)
-            con.execute(f"ATTACH {runner.sql_literal(str(work_path))} AS work")
-            con.execute("USE work")
-            runner.run_files(con, runner.sql_files(runner.EVALUATOR_WORK_LAYERS))
-            con.execute(f"USE {main_db}")
-            runner.copy_tables(con, runner.evaluator_copies(), "work")
-            runner.run_files(con, runner.sql_files(("90_evaluator",)))
-            suppression.apply(con, SUPPRESSION_THRESHOLD)  # no withheld cell recoverable from the totals, before any report reads them
-            runner.run_files(con, runner.sql_files(tuple(layer for layer in runner.EVALUATOR_LAYERS
-                                                         if layer != "90_evaluator")))
-            runner.copy_missing_comments(con, main_db, "work")
-            con.execute("DETACH work")
-        else:  # keyed models are created with their keys and filled once
-            constraints.run_models(con, runner.sql_files(runner.AUDIENCE_LAYERS), main_db)
+        constraints.run_models(con, runner.sql_files(runner.AUDIENCE_LAYERS), "pub")
         tables = _finish(con, audience, directory.name)
     except BaseException:
         con.close()
         _fresh(out)
         raise
-    finally:
-        _fresh(work_path)
     con.close()
     return tables

@@ -151,7 +151,7 @@ def build_candidates(settings: Settings | None = None, full: bool = False, force
             result.audiences = {a: AudienceBuild(a, published_path(settings, a), published_path(settings, a))
                                 for a in audiences}
         else:
-            result.build_id, result.audiences = write_set(settings, refreshed, base, audiences, say)
+            result.build_id, result.audiences = write_set(settings, refreshed, base, audiences, say, verify)
         audit.record(settings, "build", build_id=result.build_id, skipped=result.skipped, lake_state=fingerprint,
                      partitions_changed=len(refreshed.changed), partitions_removed=len(refreshed.removed),
                      audiences=sorted(audiences))
@@ -160,12 +160,21 @@ def build_candidates(settings: Settings | None = None, full: bool = False, force
 
 
 def write_set(settings: Settings, refreshed: RefreshResult, base: dict, audiences: tuple[str, ...],
-              say: Callable[[str], None] = lambda _m: None) -> tuple[str, dict[str, AudienceBuild]]:
+              say: Callable[[str], None] = lambda _m: None, verify: bool = False) -> tuple[str, dict[str, AudienceBuild]]:
     """Write every audience file of a new build (incrementally from the published ``base`` when it can) and
-    its manifest; the build id and the files. The caller holds the build lock and has refreshed staging."""
+    its manifest; the build id and the files. The caller holds the build lock and has refreshed staging.
+
+    The published files are only started from when they are still the files the gate audited
+    (sizes; digests too with ``verify``); otherwise the build is full."""
     build_id, directory = start_build(settings)
     logic = logic_fingerprint()
     since = incremental_since(base, refreshed, logic)
+    if since is not None:
+        try:
+            verify_published(settings, full=verify)
+        except PublishedIntegrityError as exc:
+            get_logger(settings).warning("%s: building in full", exc)
+            since = None
     built: dict[str, AudienceBuild] = {}
     for audience in audiences:
         say(f"building {audience}.duckdb" + (" (the events changed since the published build)"

@@ -110,11 +110,19 @@ def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: P
     return touched
 
 
-def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str) -> None:
-    """Drop the marts and reports (dependants first) and run their SQL again over the refreshed facts."""
-    for table, _ in reversed(models(REBUILT_LAYERS)):
+def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str, keyed: bool = True) -> None:
+    """Drop the marts and reports (dependants first) and run their SQL again over the refreshed facts.
+
+    ``keyed``: an analyst file, its models created with their declared keys. Otherwise the
+    evaluator's work database: no keys, and only the layers its full build runs there (its
+    reports are made in the evaluator file, after suppression)."""
+    layers = REBUILT_LAYERS if keyed else tuple(x for x in runner.EVALUATOR_WORK_LAYERS if x in REBUILT_LAYERS)
+    for table, _ in reversed(models(layers)):
         con.execute(f"DROP TABLE IF EXISTS {_q(database)}.main.{_q(table)}")
-    constraints.run_models(con, runner.sql_files(REBUILT_LAYERS), database)
+    if keyed:
+        constraints.run_models(con, runner.sql_files(layers), database)
+    else:
+        runner.run_files(con, runner.sql_files(layers))
 
 
 def copy_file(source: Path, target: Path) -> None:

@@ -197,6 +197,10 @@ def clean_stale(settings: Settings) -> list[str]:
         removed.append(p.name)
     root = builds_root(settings)
     current = current_build_id(settings)
+    for p in (settings.warehouse / ".build" / "evaluator-work").glob("*.duckdb*"):  # kept for the published build
+        if p.name.split(".duckdb")[0] != current:
+            p.unlink(missing_ok=True)
+            removed.append(p.name)
     now = time.time()
     for d in sorted(root.iterdir()) if root.is_dir() else []:
         m = read_manifest(d)
