@@ -46,12 +46,13 @@ def build(
     elif result.skipped:
         say("warehouse is up to date (nothing changed in the lake, reference data or marts); use --force to rebuild")
     elif not state.quiet:
-        t = Table(title=f"warehouse build ({'full' if result.refresh.full else 'incremental'}: "
+        t = Table(title=f"warehouse build (staging {'reloaded' if result.refresh.full else 'refreshed'}: "
                         f"{len(result.refresh.changed)} partitions loaded, {len(result.refresh.removed)} removed)")
-        for c in ("audience", "file", "events", "indicators", "seconds"):
+        for c in ("audience", "file", "built", "events", "indicators", "seconds"):
             t.add_column(c, justify="right" if c in ("events", "indicators", "seconds") else "left")
         for a, b in result.audiences.items():
-            t.add_row(a, str(b.published if result.published else b.candidate),
+            how = "in full" if b.touched_events is None else f"{b.touched_events:,} events redone"
+            t.add_row(a, str(b.published if result.published else b.candidate), how,
                       f"{b.tables.get('fact_events', '-'):,}" if "fact_events" in b.tables else "-",
                       f"{b.tables.get('mart_indicators', 0):,}", f"{b.seconds:.1f}")
         console.print(t)
