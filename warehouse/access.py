@@ -94,7 +94,8 @@ def constraint_labels(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, s
     out: dict[str, list[str]] = {}
     for ctype, cols, ref_table, ref_cols in con.execute(
             "SELECT constraint_type, constraint_column_names, referenced_table, referenced_column_names "
-            "FROM duckdb_constraints() WHERE table_name = ? AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')",
+            "FROM duckdb_constraints() WHERE table_name = ? AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') "
+            "ORDER BY constraint_type DESC, referenced_table",  # the primary key first, however it was added
             [table]).fetchall():
         for i, c in enumerate(cols):
             out.setdefault(c, []).append("PK" if ctype == "PRIMARY KEY" else f"FK → {ref_table}.{ref_cols[i]}")
