@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from foundation.sqltext import identifier as _q
 from contracts.base import FREE_TEXT, IDENTIFIER, Contract, Person, privacy_of
 from contracts.readers import PARENT, ROW
 
@@ -31,10 +32,6 @@ KEY_SQL = {
 }
 _NAME_SPLIT = {"last_first": ("ibet_surname_last_first", "ibet_given_last_first"),
                "either": ("ibet_surname", "ibet_given")}
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _person_sql(person: Person) -> list[str]:

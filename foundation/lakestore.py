@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from foundation.lake import PART_FILE, atomic_write, file_checksum, read_json, write_json
+from foundation.sqltext import literal
 
 MANIFESTS = "_ingest"
 
@@ -285,9 +286,7 @@ def register_object_storage(con: Any, lake: ObjectLake) -> str:
         if conf.get("endpoint_override"):
             parts += [f"ENDPOINT '{conf['endpoint_override']}'", f"USE_SSL {str(conf['scheme'] == 'https').lower()}"]
         if conf.get("access_key"):
-            def lit(v: str | None) -> str:
-                return "'" + (v or "").replace("'", "''") + "'"
-            parts += [f"KEY_ID {lit(conf['access_key'])}", f"SECRET {lit(conf.get('secret_key'))}"]
+            parts += [f"KEY_ID {literal(conf['access_key'])}", f"SECRET {literal(conf.get('secret_key'))}"]
         else:
             parts.append("PROVIDER credential_chain")
         con.execute(f"CREATE OR REPLACE TEMPORARY SECRET ibet_lake ({', '.join(parts)})")

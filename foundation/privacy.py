@@ -29,6 +29,8 @@ from functools import lru_cache
 
 import duckdb
 
+from foundation.sqltext import literal
+
 #: Surname particles kept with the surname when a name is written "FIRST ... LAST".
 PARTICLES = ("de", "del", "della", "di", "da", "das", "do", "dos", "du", "des", "la", "le", "van", "von", "der",
              "den", "ter", "st", "ste", "saint", "sainte", "bin", "ibn", "al", "el", "mac")
@@ -99,7 +101,7 @@ def _offsets() -> list[tuple[tuple[int, int], int]]:
 def _list_literal(table: dict[str, str]) -> str:
     """The table as a list indexed by ``ibet_char_slot`` (NULL where a character has no entry)."""
     def q(c: str) -> str:
-        return "NULL" if c not in table else "'" + table[c].replace("'", "''") + "'"
+        return "NULL" if c not in table else literal(table[c])
     return "[" + ", ".join(q(chr(cp)) for lo, hi in _RANGES for cp in range(lo, hi + 1)) + "]::VARCHAR[]"
 
 

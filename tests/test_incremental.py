@@ -130,6 +130,7 @@ def test_incremental_only_from_the_same_staged_copy_and_the_same_logic():
     assert incremental_since({**base, "staging_epoch": "e0"}, refreshed, "L") is None  # staged copy reloaded
     assert incremental_since({**base, "staging_sequence": 12}, refreshed, "L") is None  # a log it cannot have
     assert incremental_since({}, refreshed, "L") is None  # nothing published
+    assert incremental_since({**base, "state": "audited"}, refreshed, "L") is None  # never the base of a build
 
 
 def test_a_damaged_work_database_or_published_file_only_costs_a_full_build(home, tmp_path):

@@ -19,6 +19,7 @@ from foundation import reference, vocabulary
 from foundation.logs import get_logger
 from foundation.registry import AGENCIES
 from foundation.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
+from foundation.sqltext import literal
 from warehouse import constraints, incremental, runner, suppression
 from warehouse.publish import AudienceBuild, current_build_id, published_path
 from warehouse.staging import staging_path
@@ -108,25 +109,24 @@ def build_audience(settings: Settings, audience: str, directory: Path, since: in
     to start from or when a dimension changed.
     """
     started = time.monotonic()
-    base = published_path(settings, audience)
+    published = published_path(settings, audience)
     done = None
     if audience == "evaluator":
         done = _build_evaluator(settings, directory, since)
-    elif since is not None and base.exists():
-        done = _build_incremental(settings, audience, directory, base.resolve(), since)
+    elif since is not None and published.exists():
+        done = _build_incremental(settings, audience, directory, published.resolve(), since)
     touched, tables = done if done else (None, _build_full(settings, audience, directory))
     out = directory / f"{audience}.duckdb"
     out.chmod(0o640)
-    return AudienceBuild(audience, out, published_path(settings, audience), tables, time.monotonic() - started,
-                         touched)
+    return AudienceBuild(audience, out, published, tables, time.monotonic() - started, touched)
 
 
 def _open(settings: Settings, audience: str, out: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"ATTACH {runner.sql_literal(str(out))} AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
+    con.execute(f"ATTACH {literal(str(out))} AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
     con.execute("USE pub")
-    con.execute(f"ATTACH {runner.sql_literal(str(staging_path(settings)))} AS staged (READ_ONLY)")
+    con.execute(f"ATTACH {literal(str(staging_path(settings)))} AS staged (READ_ONLY)")
     register_reference(con, AUDIENCES[audience])
     return con
 
@@ -149,14 +149,11 @@ def _build_incremental(settings: Settings, audience: str, directory: Path, base:
     incremental.copy_file(base, out)
     con = _open(settings, audience, out)
     try:
-        runner.run_files(con, runner.sql_files(("00_staging",)))
-        if not incremental.dimensions_unchanged(con, "pub"):
+        touched = incremental.redo(con, "pub", staging_path(settings), since)
+        if touched is None:
             con.close()
             _fresh(out)
             return None
-        con.execute("DROP TABLE IF EXISTS pub.main.meta_quality_history")  # the gate writes it after auditing this file
-        touched = incremental.refresh_facts(con, "pub", staging_path(settings), since)
-        incremental.rebuild_marts(con, "pub")
         tables = _finish(con, audience, directory.name)
     except duckdb.Error as exc:  # e.g. a damaged copy: the full build does not need it
         con.close()
@@ -206,7 +203,7 @@ def _build_evaluator(settings: Settings, directory: Path, since: int | None) -> 
         if since is not None and base is not None:
             touched = _refresh_work(settings, con, base, work, since)
         if touched is None:
-            con.execute(f"ATTACH {runner.sql_literal(str(work))} AS work")
+            con.execute(f"ATTACH {literal(str(work))} AS work")
             con.execute("USE work")
             runner.run_files(con, runner.sql_files(runner.EVALUATOR_WORK_LAYERS))
         con.execute("CHECKPOINT work")
@@ -235,12 +232,10 @@ def _refresh_work(settings: Settings, con: duckdb.DuckDBPyConnection, base: Path
     None (nothing attached, nothing left) when a dimension changed or the copy is unusable."""
     incremental.copy_file(base, work)
     try:
-        con.execute(f"ATTACH {runner.sql_literal(str(work))} AS work")
+        con.execute(f"ATTACH {literal(str(work))} AS work")
         con.execute("USE work")
-        runner.run_files(con, runner.sql_files(("00_staging",)))
-        if incremental.dimensions_unchanged(con, "work"):
-            touched = incremental.refresh_facts(con, "work", staging_path(settings), since)
-            incremental.rebuild_marts(con, "work", keyed=False)
+        touched = incremental.redo(con, "work", staging_path(settings), since, keyed=False)
+        if touched is not None:
             return touched
     except duckdb.Error as exc:
         get_logger(settings).warning("the evaluator's work database could not be refreshed (%s): building it in full",

@@ -97,7 +97,7 @@ def incremental_since(base: dict, refreshed: RefreshResult, logic: str) -> int |
     (a full reload starts a new epoch), or when the SQL, the reference data or the declarations
     changed since (every row may differ then).
     """
-    if (base.get("state") not in ("built", "audited", "published") or base.get("logic_fingerprint") != logic
+    if (base.get("state") != "published" or base.get("logic_fingerprint") != logic
             or base.get("staging_epoch") != refreshed.epoch or base.get("staging_sequence") is None
             or int(base["staging_sequence"]) > refreshed.sequence):
         return None
@@ -141,7 +141,7 @@ def build_candidates(settings: Settings | None = None, full: bool = False, force
         say("refreshing the staged lake")
         base = {} if full else published_base(settings)
         refreshed = refresh(settings, full=full, verify=verify,
-                            prune_through=base.get("staging_sequence") if base.get("staging_sequence") else None)
+                            prune_through=base.get("staging_sequence"))
         log.info("staging refresh: full=%s changed=%d removed=%d rows=%s", refreshed.full, len(refreshed.changed),
                  len(refreshed.removed), refreshed.rows)
         result = BuildResult(refresh=refreshed, audiences={})

@@ -20,7 +20,9 @@ from typing import Any
 import duckdb
 import yaml
 
-from warehouse.runner import AUDIENCE_LAYERS, run_files, sql_files, sql_literal
+from foundation.sqltext import identifier as _q
+from foundation.sqltext import literal as sql_literal
+from warehouse.runner import AUDIENCE_LAYERS, run_files, sql_files
 
 
 class ConstraintError(RuntimeError):
@@ -66,10 +68,6 @@ def checks_sql(present: set[str]) -> str:
     if not parts:
         return "SELECT NULL::VARCHAR AS model, NULL::VARCHAR AS rule, 0::BIGINT AS failures WHERE FALSE"
     return "SELECT * FROM (" + " UNION ALL ".join(parts) + ") AS t(model, rule, failures)"
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _present(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:

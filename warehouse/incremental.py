@@ -23,6 +23,8 @@ from typing import Iterator
 
 import duckdb
 
+from foundation.sqltext import identifier as _q
+from foundation.sqltext import literal
 from warehouse import constraints, runner
 from warehouse.staging import EVENT_TABLES
 
@@ -30,10 +32,6 @@ from warehouse.staging import EVENT_TABLES
 DIMENSION_LAYERS = ("10_dimensions",)
 FACT_LAYERS = ("20_facts",)
 REBUILT_LAYERS = ("30_marts", "40_reports")
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def models(layers: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -73,9 +71,9 @@ def touched_only(con: duckdb.DuckDBPyConnection, staging_file: Path, since: int)
     queries compute exactly those events' rows, reading nothing else; afterwards the whole lake
     is attached again, as a full build sees it.
     """
-    literal = runner.sql_literal(str(staging_file))
+    path = literal(str(staging_file))
     con.execute("DETACH staged")
-    con.execute(f"ATTACH {literal} AS ibet_lake (READ_ONLY)")
+    con.execute(f"ATTACH {path} AS ibet_lake (READ_ONLY)")
     con.execute("ATTACH ':memory:' AS staged")
     try:
         con.execute("CREATE OR REPLACE TEMP TABLE ibet_touched AS SELECT DISTINCT event_uid "
@@ -90,7 +88,7 @@ def touched_only(con: duckdb.DuckDBPyConnection, staging_file: Path, since: int)
     finally:
         con.execute("DETACH staged")
         con.execute("DETACH ibet_lake")
-        con.execute(f"ATTACH {literal} AS staged (READ_ONLY)")
+        con.execute(f"ATTACH {path} AS staged (READ_ONLY)")
         runner.run_files(con, runner.sql_files(("00_staging",)))
 
 
@@ -132,3 +130,20 @@ def copy_file(source: Path, target: Path) -> None:
     shutil.copyfile(source, target)
     target.chmod(0o600)
 
+
+def redo(con: duckdb.DuckDBPyConnection, database: str, staging_file: Path, since: int,
+         keyed: bool = True) -> int | None:
+    """Bring ``database`` (a copy of a published build's file, the connection's current database)
+    up to the staged lake: the events touched after log entry ``since`` redone in the facts, the
+    marts and reports run again; the number of such events. None, with nothing changed but the
+    staging views, when a dimension differs: then only a full build is right.
+
+    ``meta_quality_history`` is dropped: the quality gate writes it afresh after auditing the file.
+    """
+    runner.run_files(con, runner.sql_files(("00_staging",)))
+    if not dimensions_unchanged(con, database):
+        return None
+    con.execute(f"DROP TABLE IF EXISTS {_q(database)}.main.meta_quality_history")
+    touched = refresh_facts(con, database, staging_file, since)
+    rebuild_marts(con, database, keyed)
+    return touched

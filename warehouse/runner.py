@@ -12,6 +12,7 @@ from typing import Callable
 
 import duckdb
 
+from foundation.sqltext import literal as sql_literal
 #: Layers of an audience file, in build order.
 AUDIENCE_LAYERS = ("00_staging", "10_dimensions", "20_facts", "30_marts", "40_reports")
 #: Layers computed in the evaluator's work database, then what the evaluator file gets.
@@ -91,6 +92,3 @@ def copy_missing_comments(con: duckdb.DuckDBPyConnection, target: str, source: s
     for table, column, comment in cols:
         con.execute(f'COMMENT ON COLUMN "{target}".main."{table}"."{column}" IS {sql_literal(comment)}')
 
-
-def sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

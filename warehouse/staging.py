@@ -45,7 +45,7 @@ class RefreshResult:
     agency_events: dict[str, int] = field(default_factory=dict)  #: staged events per agency (volume check)
     fingerprint: str = ""  #: digest of every staged partition and manifest: equal digests, equal data
     epoch: str = ""  #: identity of this staged file: a touch log is only comparable within one epoch
-    sequence: int = 0  #: this refresh's number in the touch log (``touched_since``)
+    sequence: int = 0  #: this refresh's number in the touch log (``incremental.touched_only`` reads after it)
 
 
 def staging_path(settings: Settings) -> Path:

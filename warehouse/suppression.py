@@ -38,6 +38,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from foundation.sqltext import literal
 #: value -> the count that, with the value and its published basis, would be recovered
 LINKED = {"interception_rate": "gotaways", "radio_pass_rate": "radio_tests_passed",
           "cost_per_interdiction_cad": "interdictions"}
@@ -250,8 +251,8 @@ def apply(con: duckdb.DuckDBPyConnection, threshold: int) -> Outcome:
                 "? AS primary_suppressed, ? AS secondary_suppressed",
                 [METHOD, threshold, outcome.cells, outcome.primary, outcome.secondary])
     for column, text in META_COMMENTS.items():
-        con.execute(f"COMMENT ON COLUMN meta_suppression.{column} IS {_quote(text)}")
-    con.execute(f"COMMENT ON TABLE meta_suppression IS {_quote('How the evaluator file withholds cells (the legend of mart_indicators.suppressed).')}")
+        con.execute(f"COMMENT ON COLUMN meta_suppression.{column} IS {literal(text)}")
+    con.execute(f"COMMENT ON TABLE meta_suppression IS {literal('How the evaluator file withholds cells (the legend of mart_indicators.suppressed).')}")
     return outcome
 
 
@@ -263,6 +264,3 @@ META_COMMENTS = {
     "secondary_suppressed": "Cells withheld so that no small cell can be worked out from published totals.",
 }
 
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -19,7 +19,7 @@ from transforms.canonical import PSEUDONYM_COLUMNS
 from transforms.pipelines import pipeline
 from warehouse import constraints
 from warehouse.quality import suites
-from warehouse.runner import sql_literal
+from foundation.sqltext import literal as sql_literal
 
 
 #: Columns that identify an event or a person: allowed for analysts, never in the evaluator file.

@@ -11,6 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from foundation.sqltext import literal
+
+
 def _e(name: str, **kwargs: Any) -> Any:
     import great_expectations.expectations as gxe
 
@@ -18,7 +21,7 @@ def _e(name: str, **kwargs: Any) -> Any:
 
 
 def _in(values: list[str]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+    return "(" + ", ".join(literal(v) for v in values) + ")"
 
 
 def event_rules(regions: list[str], categories: list[str], caveats: list[str], today: dt.date) -> dict[str, str]:
