@@ -12,6 +12,7 @@ from foundation.settings import AUDIENCES
 from ibet.generator import generate
 from ibet.ingest import ingest_file
 from tests.conftest import inbox_files
+from warehouse import shared_facts
 from warehouse.build import build_all, incremental_since
 from warehouse.staging import RefreshResult
 
@@ -70,7 +71,11 @@ def _kept(result, where: Path) -> dict[str, Path]:
     return out
 
 
-def test_a_day_added_and_a_day_corrected_give_the_files_a_full_build_gives(home, tmp_path):
+def test_a_day_added_and_a_day_corrected_give_the_files_a_full_build_gives(home, tmp_path, monkeypatch):
+    copied = []  # the fact tables analyst files read from the evaluator's work build instead of computing them
+    real_query = shared_facts.query
+    monkeypatch.setattr(shared_facts, "query", lambda con, db, table, touched=False: copied.append((table, touched))
+                        or real_query(con, db, table, touched))
     generate(home.inbox, dt.date(2026, 11, 2), 3, 150, seed=5, dirty_rate=0.05)
     assert _ingest_days(home, home.inbox, {"2026-11-02", "2026-11-03"}, program=True)
     first = build_all(home, gate=False)
@@ -88,15 +93,24 @@ def test_a_day_added_and_a_day_corrected_give_the_files_a_full_build_gives(home,
     second = build_all(home, gate=False)
     assert second.published
     redone = {a: b.touched_events for a, b in second.audiences.items()}
+    assert ("fact_seizures", True) in copied and ("fact_finance", False) in copied  # facts copied from work
     assert all(redone[a] and redone[a] > 0 for a in AUDIENCES), redone  # the evaluator's work database too
     work = sorted(p.name for p in (home.warehouse / ".build" / "evaluator-work").iterdir())
     assert work == [f"{first.build_id}.duckdb", f"{second.build_id}.duckdb"]  # the published one and the new one
     incremental = _kept(second, tmp_path / "incremental")
 
+    copied.clear()
     full = build_all(home, gate=False, full=True, force=True)
     assert all(b.touched_events is None for b in full.audiences.values())
+    assert {t for t, _ in copied} >= {"fact_events", "fact_subject_sightings", "fact_conveyance_sightings"}
     work = sorted(p.name for p in (home.warehouse / ".build" / "evaluator-work").iterdir())
     assert work == [f"{second.build_id}.duckdb", f"{full.build_id}.duckdb"]  # older ones removed
+    # analyst files alone: no work build to copy from, the facts' SQL runs over the staged lake; same rows
+    copied.clear()
+    alone = build_all(home, gate=False, full=True, force=True, publish_files=False, audiences=tuple(ANALYSTS))
+    assert not copied
+    for a in ANALYSTS:
+        assert_same_tables(alone.audiences[a].candidate, full.audiences[a].candidate)
     for a in AUDIENCES:
         sizes = assert_same_tables(incremental[a], full.audiences[a].candidate)
         if a != "evaluator":

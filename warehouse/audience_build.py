@@ -20,7 +20,7 @@ from foundation.logs import get_logger
 from foundation.registry import AGENCIES
 from foundation.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
 from foundation.sqltext import literal
-from warehouse import constraints, incremental, runner, suppression
+from warehouse import constraints, incremental, runner, shared_facts, suppression
 from warehouse.publish import AudienceBuild, current_build_id, published_path
 from warehouse.staging import staging_path
 
@@ -131,10 +131,21 @@ def _open(settings: Settings, audience: str, out: Path) -> duckdb.DuckDBPyConnec
     return con
 
 
+def _attach_work(settings: Settings, con: duckdb.DuckDBPyConnection, build_id: str) -> bool:
+    """Attach this build's evaluator work database, read-only, as ``shared_facts.WORK`` when the
+    evaluator file was built (it is built first): an analyst file then copies its facts from it."""
+    work = work_path(settings, build_id)
+    if not work.exists():
+        return False
+    con.execute(f"ATTACH {literal(str(work))} AS {shared_facts.WORK} (READ_ONLY)")
+    return True
+
+
 def _finish(con: duckdb.DuckDBPyConnection, audience: str, build_id: str) -> dict[str, int]:
     constraints.apply(con, "pub")
     _meta(con, audience, AUDIENCES[audience], build_id)
     con.execute("DETACH staged")
+    con.execute(f"DETACH DATABASE IF EXISTS {shared_facts.WORK}")
     tables = _table_counts(con, "pub")
     con.execute("CHECKPOINT pub")
     return tables
@@ -149,7 +160,8 @@ def _build_incremental(settings: Settings, audience: str, directory: Path, base:
     incremental.copy_file(base, out)
     con = _open(settings, audience, out)
     try:
-        touched = incremental.redo(con, "pub", staging_path(settings), since)
+        shared = _attach_work(settings, con, directory.name)
+        touched = incremental.redo(con, "pub", staging_path(settings), since, from_work=shared)
         if touched is None:
             con.close()
             _fresh(out)
@@ -253,7 +265,11 @@ def _build_full(settings: Settings, audience: str, directory: Path) -> dict[str,
     _fresh(out)
     con = _open(settings, audience, out)
     try:
-        constraints.run_models(con, runner.sql_files(runner.AUDIENCE_LAYERS), "pub")
+        source = None
+        if _attach_work(settings, con, directory.name):
+            facts = {t for t, _ in constraints.models(runner.FACT_LAYERS)}
+            source = shared_facts.source(con, "pub", facts)
+        constraints.run_models(con, runner.sql_files(runner.AUDIENCE_LAYERS), "pub", source)
         tables = _finish(con, audience, directory.name)
     except BaseException:
         con.close()

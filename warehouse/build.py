@@ -176,7 +176,8 @@ def write_set(settings: Settings, refreshed: RefreshResult, base: dict, audience
             get_logger(settings).warning("%s: building in full", exc)
             since = None
     built: dict[str, AudienceBuild] = {}
-    for audience in audiences:
+    # the evaluator first: its work database holds every shareable fact, which the analyst files copy
+    for audience in sorted(audiences, key=lambda a: a != "evaluator"):
         say(f"building {audience}.duckdb" + (" (the events changed since the published build)"
                                               if since is not None and audience != "evaluator" else ""))
         built[audience] = build_audience(settings, audience, directory, since=since)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import duckdb
 import yaml
@@ -115,7 +115,19 @@ def model_of(sql: str) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
-def run_models(con: duckdb.DuckDBPyConnection, files: list[Path], database: str) -> None:
+def models(layers: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(table, query) of every model of ``layers``, in build order."""
+    out = []
+    for f in sql_files(layers):
+        for statement in duckdb.extract_statements(f.read_text()):
+            model = model_of(statement.query)
+            if model:
+                out.append(model)
+    return out
+
+
+def run_models(con: duckdb.DuckDBPyConnection, files: list[Path], database: str,
+               source: Callable[[str, str], str] | None = None) -> None:
     """``runner.run_files``, creating each keyed model with its keys and filling it once.
 
     Declaring keys after a ``CREATE TABLE AS`` (``apply``) costs a second copy of every keyed
@@ -124,11 +136,17 @@ def run_models(con: duckdb.DuckDBPyConnection, files: list[Path], database: str)
     with its foreign keys, the query's rows go in once, checked by DuckDB as they arrive, and
     the primary key is then built from the rows in one pass (a duplicate or a null fails it).
     Other statements run as written. ``apply`` afterwards finds these tables keyed already.
+
+    ``source(table, query)`` may give a model another query of the same columns (an analyst
+    file takes its facts from the evaluator's work build: ``shared_facts.py``).
     """
     specs = {t: s for t, s in declared().items() if s.get("primary_key") or s.get("references")}
 
     def run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
         model = model_of(sql)
+        if model and source:
+            model = (model[0], source(*model))
+            sql = f"CREATE OR REPLACE TABLE {_q(model[0])} AS {model[1]}"
         if not model or model[0] not in specs:
             con.execute(sql)
             return

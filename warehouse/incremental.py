@@ -25,29 +25,13 @@ import duckdb
 
 from foundation.sqltext import identifier as _q
 from foundation.sqltext import literal
-from warehouse import constraints, runner
+from warehouse import constraints, runner, shared_facts
 from warehouse.staging import EVENT_TABLES
-
-#: Layers whose models are compared (dimensions), patched (facts), rebuilt (marts, reports).
-DIMENSION_LAYERS = ("10_dimensions",)
-FACT_LAYERS = ("20_facts",)
-REBUILT_LAYERS = ("30_marts", "40_reports")
-
-
-def models(layers: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(table, query) of every model of ``layers``, in build order."""
-    out = []
-    for f in runner.sql_files(layers):
-        for statement in duckdb.extract_statements(f.read_text()):
-            model = constraints.model_of(statement.query)
-            if model:
-                out.append(model)
-    return out
 
 
 def dimensions_unchanged(con: duckdb.DuckDBPyConnection, database: str) -> bool:
     """True when every dimension model, computed now, has exactly the rows the copied file holds."""
-    for table, query in models(DIMENSION_LAYERS):
+    for table, query in constraints.models(runner.DIMENSION_LAYERS):
         differs = con.execute(
             f"SELECT EXISTS (SELECT * FROM ({query}) EXCEPT ALL SELECT * FROM {_q(database)}.main.{_q(table)}) "
             f"OR EXISTS (SELECT * FROM {_q(database)}.main.{_q(table)} EXCEPT ALL SELECT * FROM ({query}))"
@@ -92,11 +76,24 @@ def touched_only(con: duckdb.DuckDBPyConnection, staging_file: Path, since: int)
         runner.run_files(con, runner.sql_files(("00_staging",)))
 
 
-def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: Path, since: int) -> int:
-    """Replace the fact rows of the events touched after log entry ``since``; the number of such events."""
-    facts = models(FACT_LAYERS)
+@contextmanager
+def _touched_list(con: duckdb.DuckDBPyConnection, since: int) -> Iterator[int]:
+    """``ibet_touched`` from the attached staged lake's log, the staging views left whole; yields how many."""
+    con.execute("CREATE OR REPLACE TEMP TABLE ibet_touched AS SELECT DISTINCT event_uid "
+                "FROM staged.main.stg_touched WHERE seq > ?", [since])
+    yield con.execute("SELECT count(*) FROM ibet_touched").fetchall()[0][0]
+
+
+def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: Path, since: int,
+                  from_work: bool = False) -> int:
+    """Replace the fact rows of the events touched after log entry ``since``; the number of such events.
+
+    ``from_work``: the new rows are read from the build's refreshed work database (attached as
+    ``shared_facts.WORK``) instead of computed again from the staged lake.
+    """
+    facts = constraints.models(runner.FACT_LAYERS)
     keyed = {t: _has_event_uid(con, database, t) for t, _ in facts}
-    with touched_only(con, staging_file, since) as touched:
+    with (_touched_list(con, since) if from_work else touched_only(con, staging_file, since)) as touched:
         for table, _ in reversed(facts):  # children first: their foreign keys point at fact_events
             name = f"{_q(database)}.main.{_q(table)}"
             if keyed[table]:
@@ -104,6 +101,8 @@ def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: P
             else:  # the program facts (finance, outreach, radio tests) are small: replaced whole
                 con.execute(f"DELETE FROM {name}")
         for table, query in facts:
+            if from_work:
+                query = shared_facts.query(con, database, table, touched=keyed[table])
             constraints.fill(con, table, f"INSERT INTO {_q(database)}.main.{_q(table)} {query}")
     return touched
 
@@ -114,8 +113,9 @@ def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str, keyed: bool = T
     ``keyed``: an analyst file, its models created with their declared keys. Otherwise the
     evaluator's work database: no keys, and only the layers its full build runs there (its
     reports are made in the evaluator file, after suppression)."""
-    layers = REBUILT_LAYERS if keyed else tuple(x for x in runner.EVALUATOR_WORK_LAYERS if x in REBUILT_LAYERS)
-    for table, _ in reversed(models(layers)):
+    layers = runner.REBUILT_LAYERS if keyed else tuple(x for x in runner.EVALUATOR_WORK_LAYERS
+                                                         if x in runner.REBUILT_LAYERS)
+    for table, _ in reversed(constraints.models(layers)):
         con.execute(f"DROP TABLE IF EXISTS {_q(database)}.main.{_q(table)}")
     if keyed:
         constraints.run_models(con, runner.sql_files(layers), database)
@@ -132,18 +132,19 @@ def copy_file(source: Path, target: Path) -> None:
 
 
 def redo(con: duckdb.DuckDBPyConnection, database: str, staging_file: Path, since: int,
-         keyed: bool = True) -> int | None:
+         keyed: bool = True, from_work: bool = False) -> int | None:
     """Bring ``database`` (a copy of a published build's file, the connection's current database)
     up to the staged lake: the events touched after log entry ``since`` redone in the facts, the
     marts and reports run again; the number of such events. None, with nothing changed but the
     staging views, when a dimension differs: then only a full build is right.
 
     ``meta_quality_history`` is dropped: the quality gate writes it afresh after auditing the file.
+    ``from_work``: the facts' new rows come from the build's work database (``shared_facts.py``).
     """
     runner.run_files(con, runner.sql_files(("00_staging",)))
     if not dimensions_unchanged(con, database):
         return None
     con.execute(f"DROP TABLE IF EXISTS {_q(database)}.main.meta_quality_history")
-    touched = refresh_facts(con, database, staging_file, since)
+    touched = refresh_facts(con, database, staging_file, since, from_work)
     rebuild_marts(con, database, keyed)
     return touched

@@ -18,6 +18,10 @@ AUDIENCE_LAYERS = ("00_staging", "10_dimensions", "20_facts", "30_marts", "40_re
 #: Layers computed in the evaluator's work database, then what the evaluator file gets.
 EVALUATOR_WORK_LAYERS = ("00_staging", "10_dimensions", "20_facts", "30_marts")
 EVALUATOR_LAYERS = ("90_evaluator", "40_reports")
+#: What an incremental build redoes: dimensions compared, facts refreshed, marts and reports rebuilt.
+DIMENSION_LAYERS = ("10_dimensions",)
+FACT_LAYERS = ("20_facts",)
+REBUILT_LAYERS = ("30_marts", "40_reports")
 
 
 class SqlFileError(RuntimeError):

@@ -41,16 +41,16 @@ def _timed_layers(totals: dict[str, float]):  # noqa: ANN202 - wrappers of the S
             real["run_files"](con, [f])
             totals[f.parent.name] += time.perf_counter() - started
 
-    def run_models(con, files, database):  # noqa: ANN001, ANN202
+    def run_models(con, files, database, source=None):  # noqa: ANN001, ANN202
         for f in files:
             started = time.perf_counter()
-            real["run_models"](con, [f], database)
+            real["run_models"](con, [f], database, source)
             totals[f.parent.name] += time.perf_counter() - started
 
-    def refresh_facts(con, database, staging_file, since):  # noqa: ANN001, ANN202
+    def refresh_facts(con, database, staging_file, since, from_work=False):  # noqa: ANN001, ANN202
         started = time.perf_counter()
         try:
-            return real["refresh_facts"](con, database, staging_file, since)
+            return real["refresh_facts"](con, database, staging_file, since, from_work)
         finally:
             totals["20_facts"] += time.perf_counter() - started
 
