@@ -51,8 +51,9 @@ demo: setup
 	@echo "evaluators: $(IBET) indicators --fiscal-year FY2027 [-g quarter]   |   $(IBET) report dpr --fiscal-year 2006-07"
 	@echo "operators:  $(IBET) audit [--verify]    |   $(IBET) publish --list   |   $(IBET) purge --dry-run"
 
+# Both cores: each test module is one unit of work (tests/conftest.py), the Airflow stack tests first.
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 dag-docs: setup  ## regenerate the contract docs the DAGs show in the Airflow UI
 	$(IBET) contracts --write dags/contract_docs

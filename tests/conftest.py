@@ -24,6 +24,28 @@ from foundation.registry import sources  # noqa: E402
 from foundation.settings import Settings, init_home  # noqa: E402
 
 
+#: Modules that each run a whole Airflow stack (scheduler, dag-processor, triggerer, API server, workers).
+AIRFLOW_STACK_MODULES = ("test_airflow_e2e", "test_airflow_celery", "test_airflow_local")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-randomly has shuffled the order
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """How ``make test`` spreads the suite over both cores (``pytest -n 2 --dist loadgroup``).
+
+    Each module is one unit, so its module fixtures are built once, on one worker. The Airflow
+    stack modules are one unit, queued first: their stacks never run two at a time on a 2-core
+    machine, and they wait on their subprocesses half the time, which the other worker fills
+    with the rest of the suite. Without xdist the markers are inert.
+    """
+    def group(item: pytest.Item) -> str:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else item.nodeid
+        return "airflow-stack" if module in AIRFLOW_STACK_MODULES else module
+
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+    items.sort(key=lambda item: group(item) != "airflow-stack")  # stable: the shuffled order otherwise
+
+
 @pytest.fixture()
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A fresh IBET_HOME with a key in the environment."""
@@ -92,10 +114,16 @@ def debian_tool(names: tuple[str, ...], package: str) -> str | None:
             return shutil.which(name)
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         return None
+    import fcntl
+
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=600)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", package], env=env,
-                   capture_output=True, timeout=900)
+    # the test workers may want packages at the same moment: dpkg takes one installer at a time
+    with open(Path(tempfile.gettempdir()) / "ibet-tests-apt.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not any(shutil.which(n) for n in names):  # another worker may have installed it meanwhile
+            subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=600)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", package], env=env,
+                           capture_output=True, timeout=900)
     return next((shutil.which(n) for n in names if shutil.which(n)), None)
 
 
