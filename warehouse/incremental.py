@@ -7,8 +7,9 @@ the published file itself is never opened for writing) and redoes what changed s
   fiscal year, new reference data) the incremental path gives up and the file is built in full;
 - the **event facts** (every fact table with an ``event_uid``) lose the rows of the events the
   staged lake's touch log names since the published build (``staging.stg_touched``), then get
-  those events' rows again from the same model queries a full build runs, over a staged lake
-  narrowed to those events (``touched_only``);
+  those events' rows again: the evaluator's work database (refreshed first) from the same model
+  queries a full build runs, over a staged lake narrowed to those events (``touched_only``); an
+  analyst file from the refreshed work facts its audience may see (``shared_facts.py``);
   the other facts (finance, outreach, radio tests: small) are replaced whole;
 - the **marts and reports** are dropped and run again from the facts, as in a full build.
 
