@@ -10,4 +10,4 @@ RUN pip install --no-cache-dir uv \
  && uv pip install --no-cache --compile-bytecode --require-hashes -r /opt/ibet/src/requirements/deploy.lock
 COPY --chown=airflow:root . /opt/ibet/src
 RUN uv pip install --no-cache --compile-bytecode --no-deps -e /opt/ibet/src \
- && cd /opt/ibet/src && python -m compileall -q foundation contracts transforms warehouse ibet dags
+ && cd /opt/ibet/src && python -m compileall -q -x '(^|/)(\.venv|\.git|var|secrets)(/|$)' .

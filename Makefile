@@ -17,12 +17,14 @@ DEMO_FY ?= 2026-27
 # recompiles pandas/pandera/polars in every process (seconds per CLI call and per Airflow task).
 # The project itself is installed editable: its own modules are compiled too (0.1 s a process);
 # a module edited since is compiled in memory again, as Python does for any stale .pyc.
+# Every source folder of the tree is compiled, whatever its name (the Dockerfile uses the same pattern).
+NOT_SOURCE := (^|/)(\.venv|\.git|var|secrets)(/|$$)
 $(VENV)/.installed: pyproject.toml requirements/dev.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check uv
 	$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode --require-hashes -r requirements/dev.lock
 	$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode --no-deps -e .
-	$(PY) -m compileall -q foundation contracts transforms warehouse ibet dags > /dev/null
+	$(PY) -m compileall -q -x '$(NOT_SOURCE)' . > /dev/null
 	@touch $@
 
 setup: $(VENV)/.installed
