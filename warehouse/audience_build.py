@@ -22,6 +22,7 @@ from foundation.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
 from foundation.sqltext import literal
 from warehouse import constraints, incremental, runner, shared_facts, suppression
 from warehouse.publish import AudienceBuild, current_build_id, published_path
+from warehouse.shared_facts import WORK
 from warehouse.staging import staging_path
 
 
@@ -132,12 +133,12 @@ def _open(settings: Settings, audience: str, out: Path) -> duckdb.DuckDBPyConnec
 
 
 def _attach_work(settings: Settings, con: duckdb.DuckDBPyConnection, build_id: str) -> bool:
-    """Attach this build's evaluator work database, read-only, as ``shared_facts.WORK`` when the
+    """Attach this build's evaluator work database, read-only, as ``WORK`` when the
     evaluator file was built (it is built first): an analyst file then copies its facts from it."""
     work = work_path(settings, build_id)
     if not work.exists():
         return False
-    con.execute(f"ATTACH {literal(str(work))} AS {shared_facts.WORK} (READ_ONLY)")
+    con.execute(f"ATTACH {literal(str(work))} AS {WORK} (READ_ONLY)")
     return True
 
 
@@ -145,7 +146,7 @@ def _finish(con: duckdb.DuckDBPyConnection, audience: str, build_id: str) -> dic
     constraints.apply(con, "pub")
     _meta(con, audience, AUDIENCES[audience], build_id)
     con.execute("DETACH staged")
-    con.execute(f"DETACH DATABASE IF EXISTS {shared_facts.WORK}")
+    con.execute(f"DETACH DATABASE IF EXISTS {WORK}")
     tables = _table_counts(con, "pub")
     con.execute("CHECKPOINT pub")
     return tables
@@ -215,18 +216,18 @@ def _build_evaluator(settings: Settings, directory: Path, since: int | None) -> 
         if since is not None and base is not None:
             touched = _refresh_work(settings, con, base, work, since)
         if touched is None:
-            con.execute(f"ATTACH {literal(str(work))} AS work")
-            con.execute("USE work")
+            con.execute(f"ATTACH {literal(str(work))} AS {WORK}")
+            con.execute(f"USE {WORK}")
             runner.run_files(con, runner.sql_files(runner.EVALUATOR_WORK_LAYERS))
-        con.execute("CHECKPOINT work")
+        con.execute(f"CHECKPOINT {WORK}")
         con.execute("USE pub")
-        runner.copy_tables(con, runner.evaluator_copies(), "work")
+        runner.copy_tables(con, runner.evaluator_copies(), WORK)
         runner.run_files(con, runner.sql_files(("90_evaluator",)))
         suppression.apply(con, SUPPRESSION_THRESHOLD)  # no withheld cell recoverable from the totals, before any report reads them
         runner.run_files(con, runner.sql_files(tuple(layer for layer in runner.EVALUATOR_LAYERS
                                                      if layer != "90_evaluator")))
-        runner.copy_missing_comments(con, "pub", "work")
-        con.execute("DETACH work")
+        runner.copy_missing_comments(con, "pub", WORK)
+        con.execute(f"DETACH {WORK}")
         tables = _finish(con, "evaluator", directory.name)
     except BaseException:
         con.close()
@@ -240,21 +241,20 @@ def _build_evaluator(settings: Settings, directory: Path, since: int | None) -> 
 
 def _refresh_work(settings: Settings, con: duckdb.DuckDBPyConnection, base: Path, work: Path,
                   since: int) -> int | None:
-    """Attach as ``work`` a copy of the published build's work database with the touched events redone;
+    """Attach as ``WORK`` a copy of the published build's work database with the touched events redone;
     None (nothing attached, nothing left) when a dimension changed or the copy is unusable."""
     incremental.copy_file(base, work)
     try:
-        con.execute(f"ATTACH {literal(str(work))} AS work")
-        con.execute("USE work")
-        touched = incremental.redo(con, "work", staging_path(settings), since, keyed=False)
+        con.execute(f"ATTACH {literal(str(work))} AS {WORK}")
+        con.execute(f"USE {WORK}")
+        touched = incremental.redo(con, WORK, staging_path(settings), since, keyed=False)
         if touched is not None:
             return touched
     except duckdb.Error as exc:
         get_logger(settings).warning("the evaluator's work database could not be refreshed (%s): building it in full",
                                      type(exc).__name__)
     con.execute("USE pub")
-    if con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'work'").fetchall()[0][0]:
-        con.execute("DETACH work")
+    con.execute(f"DETACH DATABASE IF EXISTS {WORK}")
     _fresh(work)
     return None
 
@@ -267,8 +267,7 @@ def _build_full(settings: Settings, audience: str, directory: Path) -> dict[str,
     try:
         source = None
         if _attach_work(settings, con, directory.name):
-            facts = {t for t, _ in constraints.models(runner.FACT_LAYERS)}
-            source = shared_facts.source(con, "pub", facts)
+            source = shared_facts.source(con, "pub")
         constraints.run_models(con, runner.sql_files(runner.AUDIENCE_LAYERS), "pub", source)
         tables = _finish(con, audience, directory.name)
     except BaseException:

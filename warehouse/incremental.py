@@ -61,15 +61,14 @@ def touched_only(con: duckdb.DuckDBPyConnection, staging_file: Path, since: int)
     con.execute(f"ATTACH {path} AS ibet_lake (READ_ONLY)")
     con.execute("ATTACH ':memory:' AS staged")
     try:
-        con.execute("CREATE OR REPLACE TEMP TABLE ibet_touched AS SELECT DISTINCT event_uid "
-                    "FROM ibet_lake.main.stg_touched WHERE seq > ?", [since])
+        touched = _list_touched(con, "ibet_lake", since)
         event_tables = {f"stg_{t}" for t in EVENT_TABLES}
         for (table,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'ibet_lake'"
                                     ).fetchall():
             narrow = " SEMI JOIN ibet_touched USING (event_uid)" if table in event_tables else ""
             con.execute(f"CREATE VIEW staged.main.{_q(table)} AS SELECT * FROM ibet_lake.main.{_q(table)}{narrow}")
         runner.run_files(con, runner.sql_files(("00_staging",)))
-        yield con.execute("SELECT count(*) FROM ibet_touched").fetchall()[0][0]
+        yield touched
     finally:
         con.execute("DETACH staged")
         con.execute("DETACH ibet_lake")
@@ -77,12 +76,18 @@ def touched_only(con: duckdb.DuckDBPyConnection, staging_file: Path, since: int)
         runner.run_files(con, runner.sql_files(("00_staging",)))
 
 
+def _list_touched(con: duckdb.DuckDBPyConnection, lake: str, since: int) -> int:
+    """The temporary table ``ibet_touched``: the events the attached lake ``lake``'s touch log names
+    after entry ``since``; how many."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE ibet_touched AS SELECT DISTINCT event_uid "
+                f"FROM {_q(lake)}.main.stg_touched WHERE seq > ?", [since])
+    return con.execute("SELECT count(*) FROM ibet_touched").fetchall()[0][0]
+
+
 @contextmanager
 def _touched_list(con: duckdb.DuckDBPyConnection, since: int) -> Iterator[int]:
     """``ibet_touched`` from the attached staged lake's log, the staging views left whole; yields how many."""
-    con.execute("CREATE OR REPLACE TEMP TABLE ibet_touched AS SELECT DISTINCT event_uid "
-                "FROM staged.main.stg_touched WHERE seq > ?", [since])
-    yield con.execute("SELECT count(*) FROM ibet_touched").fetchall()[0][0]
+    yield _list_touched(con, "staged", since)
 
 
 def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: Path, since: int,

@@ -24,6 +24,7 @@ from typing import Callable
 import duckdb
 
 from foundation.sqltext import identifier as _q
+from warehouse import constraints, runner
 
 #: The alias a build's work database is attached under.
 WORK = "work"
@@ -55,8 +56,11 @@ def query(con: duckdb.DuckDBPyConnection, database: str, table: str, touched: bo
     return f"SELECT * FROM {_q(WORK)}.main.{_q(table)}" + (" WHERE " + " AND ".join(where) if where else "")
 
 
-def source(con: duckdb.DuckDBPyConnection, database: str, facts: set[str]) -> Callable[[str, str], str]:
-    """For ``constraints.run_models``: each fact model of ``facts`` read from the work database, others as written."""
+def source(con: duckdb.DuckDBPyConnection, database: str) -> Callable[[str, str], str]:
+    """For ``constraints.run_models``: each fact model (``runner.FACT_LAYERS``) read from the work
+    database, every other model as written."""
+    facts = {t for t, _ in constraints.models(runner.FACT_LAYERS)}
+
     def pick(table: str, sql: str) -> str:
         return query(con, database, table) if table in facts else sql
     return pick

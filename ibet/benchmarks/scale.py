@@ -23,8 +23,9 @@ from pathlib import Path
 START = dt.date(2026, 10, 1)
 
 
-def _timed_layers(totals: dict[str, float]):  # noqa: ANN202 - wrappers of the SQL runners
-    """Patches timing each layer's files into ``totals`` (benchmark instrumentation only).
+def _timed_layers(totals: dict[str, float], files: dict[str, float]):  # noqa: ANN202 - wrappers of the SQL runners
+    """Patches timing each layer's files into ``totals``, and each file into ``files`` (by its
+    layer/name, summed over the audiences), for the benchmark only.
 
     Every way a build runs its ``.sql`` files is wrapped: ``runner.run_files`` (the evaluator's
     work build), ``constraints.run_models`` (the analysts' files, keyed models created keyed) and
@@ -40,12 +41,14 @@ def _timed_layers(totals: dict[str, float]):  # noqa: ANN202 - wrappers of the S
             started = time.perf_counter()
             real["run_files"](con, [f])
             totals[f.parent.name] += time.perf_counter() - started
+            files[f"{f.parent.name}/{f.stem}"] += time.perf_counter() - started
 
     def run_models(con, files, database, source=None):  # noqa: ANN001, ANN202
         for f in files:
             started = time.perf_counter()
             real["run_models"](con, [f], database, source)
             totals[f.parent.name] += time.perf_counter() - started
+            files[f"{f.parent.name}/{f.stem}"] += time.perf_counter() - started
 
     def refresh_facts(con, database, staging_file, since, from_work=False):  # noqa: ANN001, ANN202
         started = time.perf_counter()
@@ -53,6 +56,7 @@ def _timed_layers(totals: dict[str, float]):  # noqa: ANN202 - wrappers of the S
             return real["refresh_facts"](con, database, staging_file, since, from_work)
         finally:
             totals["20_facts"] += time.perf_counter() - started
+            files["20_facts (refreshed)"] += time.perf_counter() - started
 
     def install(timed: bool) -> None:
         runner.run_files = run_files if timed else real["run_files"]
@@ -69,7 +73,8 @@ def _build(settings, label: str) -> dict[str, float]:  # noqa: ANN001
     from foundation.settings import AUDIENCES
 
     layers: dict[str, float] = defaultdict(float)
-    install = _timed_layers(layers)
+    files: dict[str, float] = defaultdict(float)
+    install = _timed_layers(layers, files)
     out: dict[str, float] = {}
     started = time.perf_counter()
     with build_lock(settings):
@@ -97,6 +102,9 @@ def _build(settings, label: str) -> dict[str, float]:  # noqa: ANN001
     out["facts"] = layers.get("20_facts", 0.0)
     out["marts"] = layers.get("30_marts", 0.0) + layers.get("90_evaluator", 0.0)
     out["changed partitions"] = len(refreshed.changed)
+    slowest = sorted(files.items(), key=lambda kv: -kv[1])[:6]
+    out["slowest"] = ", ".join(f"{name} {secs:.1f}" for name, secs in slowest)  # type: ignore[assignment]
+    print(f"scale: {label}: slowest SQL files (s, all audiences): {out['slowest']}", file=sys.stderr, flush=True)
     return out
 
 
@@ -145,6 +153,8 @@ def scale_build(work: Path, days: int, rows: int, agencies: list[str], env: dict
         redone = f"{int(fig['events redone']):,}" if fig["events redone"] else "all (full)"
         lines.append(f"| {label} | {int(fig['changed partitions']):,} | {redone} | "
                      + " | ".join(f"{fig[s]:.1f}" for s in stages) + " |")
+    lines += ["", "Slowest SQL files, seconds summed over the audience files:", ""]
+    lines += [f"- {label}: {fig['slowest']}" for label, fig in (("full", full), ("one more day", more))]
     return lines
 
 
