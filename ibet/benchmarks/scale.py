@@ -23,8 +23,8 @@ from pathlib import Path
 START = dt.date(2026, 10, 1)
 
 
-def _timed_layers(totals: dict[str, float], files: dict[str, float]):  # noqa: ANN202 - wrappers of the SQL runners
-    """Patches timing each layer's files into ``totals``, and each file into ``files`` (by its
+def _timed_layers(totals: dict[str, float], per_file: dict[str, float]):  # noqa: ANN202 - wrappers of the SQL runners
+    """Patches timing each layer's files into ``totals``, and each file into ``per_file`` (by its
     layer/name, summed over the audiences), for the benchmark only.
 
     Every way a build runs its ``.sql`` files is wrapped: ``runner.run_files`` (the evaluator's
@@ -41,14 +41,14 @@ def _timed_layers(totals: dict[str, float], files: dict[str, float]):  # noqa: A
             started = time.perf_counter()
             real["run_files"](con, [f])
             totals[f.parent.name] += time.perf_counter() - started
-            files[f"{f.parent.name}/{f.stem}"] += time.perf_counter() - started
+            per_file[f"{f.parent.name}/{f.stem}"] += time.perf_counter() - started
 
     def run_models(con, files, database, source=None):  # noqa: ANN001, ANN202
         for f in files:
             started = time.perf_counter()
             real["run_models"](con, [f], database, source)
             totals[f.parent.name] += time.perf_counter() - started
-            files[f"{f.parent.name}/{f.stem}"] += time.perf_counter() - started
+            per_file[f"{f.parent.name}/{f.stem}"] += time.perf_counter() - started
 
     def refresh_facts(con, database, staging_file, since, from_work=False):  # noqa: ANN001, ANN202
         started = time.perf_counter()
@@ -56,7 +56,7 @@ def _timed_layers(totals: dict[str, float], files: dict[str, float]):  # noqa: A
             return real["refresh_facts"](con, database, staging_file, since, from_work)
         finally:
             totals["20_facts"] += time.perf_counter() - started
-            files["20_facts (refreshed)"] += time.perf_counter() - started
+            per_file["20_facts (refreshed)"] += time.perf_counter() - started
 
     def install(timed: bool) -> None:
         runner.run_files = run_files if timed else real["run_files"]
@@ -73,8 +73,8 @@ def _build(settings, label: str) -> dict[str, float]:  # noqa: ANN001
     from foundation.settings import AUDIENCES
 
     layers: dict[str, float] = defaultdict(float)
-    files: dict[str, float] = defaultdict(float)
-    install = _timed_layers(layers, files)
+    per_file: dict[str, float] = defaultdict(float)
+    install = _timed_layers(layers, per_file)
     out: dict[str, float] = {}
     started = time.perf_counter()
     with build_lock(settings):
@@ -102,7 +102,7 @@ def _build(settings, label: str) -> dict[str, float]:  # noqa: ANN001
     out["facts"] = layers.get("20_facts", 0.0)
     out["marts"] = layers.get("30_marts", 0.0) + layers.get("90_evaluator", 0.0)
     out["changed partitions"] = len(refreshed.changed)
-    slowest = sorted(files.items(), key=lambda kv: -kv[1])[:6]
+    slowest = sorted(per_file.items(), key=lambda kv: -kv[1])[:6]
     out["slowest"] = ", ".join(f"{name} {secs:.1f}" for name, secs in slowest)  # type: ignore[assignment]
     print(f"scale: {label}: slowest SQL files (s, all audiences): {out['slowest']}", file=sys.stderr, flush=True)
     return out
