@@ -9,7 +9,17 @@ SELECT 'USA', fiscal_year_us, CASE WHEN grouping(fiscal_quarter_us) = 1 THEN 'ye
        min(date_key), max(date_key), count(*)
 FROM dim_date GROUP BY GROUPING SETS ((fiscal_year_us, fiscal_quarter_us), (fiscal_year_us));
 
--- Both calendars side by side: each record appears once per calendar, with its quarter.
+-- Each day's fiscal year and quarter, in both calendars. The event totals below are counted
+-- per day, agency and region first (a few thousand rows whatever the volume), then rolled up
+-- to the periods from those: a grouping set over millions of events, twice (one per calendar)
+-- and eight times (one per set), is what made this mart the slowest file of the build.
+CREATE OR REPLACE TEMP TABLE ind_days AS
+SELECT 'CAN' AS calendar, date_key, fiscal_year_can AS fiscal_year, fiscal_quarter_can AS quarter FROM dim_date
+UNION ALL
+SELECT 'USA', date_key, fiscal_year_us, fiscal_quarter_us FROM dim_date;
+
+-- Both calendars side by side: each record appears once per calendar, with its quarter (for the
+-- small program facts, rolled up directly).
 CREATE OR REPLACE TEMP MACRO ind_calendars(t, d) AS TABLE
     SELECT 'CAN' AS calendar, fy_can(d) AS fiscal_year, fq_can(d) AS quarter, * FROM query_table(t)
     UNION ALL BY NAME
@@ -21,63 +31,154 @@ CREATE OR REPLACE TEMP TABLE ind_linked AS
 SELECT pseudonym AS person_key, row_number() OVER () AS linked_id
 FROM mart_cross_agency_links WHERE link_type = 'person';
 
-CREATE OR REPLACE TEMP VIEW ind_subjects AS
-SELECT s.*, l.linked_id FROM fact_subject_sightings AS s LEFT JOIN ind_linked AS l USING (person_key);
-
 -- Every totals table has the same keys: calendar, fiscal_year, period, agency_code, region_code,
 -- and the same coverage columns: data_first_day, data_last_day, agencies_reporting.
+-- Counts and sums add up from the days; a distinct count (joint operations, linked persons) rolls
+-- up from the distinct values of each day, and the median from the events themselves.
 CREATE OR REPLACE TEMP TABLE ind_event_totals AS
+WITH daily AS (
+    SELECT event_date, agency_code, region_code,
+           count(*) AS events_reported,
+           count(intel_led) AS intel_flagged,
+           count(*) FILTER (WHERE intel_led) AS intel_led_events,
+           count(*) FILTER (WHERE is_interdiction) AS interdictions,
+           sum(arrests) AS arrests,
+           count(*) FILTER (WHERE agency_code = 'cbp' AND action = 'GOTAWAY') AS gotaways,
+           count(*) FILTER (WHERE agency_code = 'cbp' AND action = 'APPREHENSION') AS crossings_interdicted,
+           count(sharing_latency_hours) AS latency_known
+    FROM fact_events GROUP BY ALL
+),
+sums AS (
+    SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
+           CASE WHEN grouping(agency_code) = 1 THEN 'ALL' ELSE agency_code END AS agency_code,
+           CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
+           min(event_date) AS data_first_day, max(event_date) AS data_last_day,
+           count(DISTINCT agency_code) AS agencies_reporting,
+           CAST(sum(events_reported) AS BIGINT) AS events_reported,
+           CAST(sum(intel_flagged) AS BIGINT) AS intel_flagged,
+           CAST(sum(intel_led_events) AS BIGINT) AS intel_led_events,
+           CAST(sum(interdictions) AS BIGINT) AS interdictions,
+           sum(arrests) AS arrests,
+           CAST(sum(gotaways) AS BIGINT) AS gotaways,
+           CAST(sum(crossings_interdicted) AS BIGINT) AS crossings_interdicted,
+           CAST(sum(latency_known) AS BIGINT) AS latency_known
+    FROM daily JOIN ind_days ON date_key = event_date
+    GROUP BY GROUPING SETS (
+        (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
+        (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
+        (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
+        (calendar, fiscal_year, region_code), (calendar, fiscal_year))
+),
+operations AS (
+    SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
+           CASE WHEN grouping(agency_code) = 1 THEN 'ALL' ELSE agency_code END AS agency_code,
+           CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
+           count(DISTINCT joint_operation_key) AS joint_operations
+    FROM (SELECT DISTINCT event_date, agency_code, region_code, joint_operation_key
+          FROM fact_events WHERE joint_operation_key IS NOT NULL) AS o
+    JOIN ind_days ON date_key = event_date
+    GROUP BY GROUPING SETS (
+        (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
+        (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
+        (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
+        (calendar, fiscal_year, region_code), (calendar, fiscal_year))
+),
+latency AS (
+    SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
+           CASE WHEN grouping(agency_code) = 1 THEN 'ALL' ELSE agency_code END AS agency_code,
+           CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
+           median(sharing_latency_hours) AS latency_median
+    FROM (SELECT event_date, agency_code, region_code, sharing_latency_hours
+          FROM fact_events WHERE sharing_latency_hours IS NOT NULL) AS l
+    JOIN ind_days ON date_key = event_date
+    GROUP BY GROUPING SETS (
+        (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
+        (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
+        (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
+        (calendar, fiscal_year, region_code), (calendar, fiscal_year))
+)
+SELECT s.*, coalesce(o.joint_operations, 0) AS joint_operations, l.latency_median
+FROM sums AS s
+LEFT JOIN operations AS o USING (calendar, fiscal_year, period, agency_code, region_code)
+LEFT JOIN latency AS l USING (calendar, fiscal_year, period, agency_code, region_code);
+
+-- A seizure's event has one day, agency and region: its distinct events per day add up.
+CREATE OR REPLACE TEMP TABLE ind_seizure_totals AS
+WITH daily AS (
+    SELECT event_date, agency_code, region_code, count(DISTINCT event_uid) AS seizure_events,
+           count(quantity_kg) AS kg_lines, sum(quantity_kg) AS seizure_kg,
+           count(value_cad) AS value_lines, sum(value_cad) AS seizure_value_cad
+    FROM fact_seizures GROUP BY ALL
+)
 SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
        CASE WHEN grouping(agency_code) = 1 THEN 'ALL' ELSE agency_code END AS agency_code,
        CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
        min(event_date) AS data_first_day, max(event_date) AS data_last_day,
        count(DISTINCT agency_code) AS agencies_reporting,
-       count(*) AS events_reported,
-       count(DISTINCT joint_operation_key) AS joint_operations,
-       count(intel_led) AS intel_flagged,
-       count(*) FILTER (WHERE intel_led) AS intel_led_events,
-       count(*) FILTER (WHERE is_interdiction) AS interdictions,
-       sum(arrests) AS arrests,
-       count(*) FILTER (WHERE agency_code = 'cbp' AND action = 'GOTAWAY') AS gotaways,
-       count(*) FILTER (WHERE agency_code = 'cbp' AND action = 'APPREHENSION') AS crossings_interdicted,
-       count(sharing_latency_hours) AS latency_known,
-       median(sharing_latency_hours) AS latency_median
-FROM ind_calendars(fact_events, event_date)
+       CAST(sum(seizure_events) AS BIGINT) AS seizure_events,
+       CAST(sum(kg_lines) AS BIGINT) AS kg_lines, sum(seizure_kg) AS seizure_kg,
+       CAST(sum(value_lines) AS BIGINT) AS value_lines, sum(seizure_value_cad) AS seizure_value_cad
+FROM daily JOIN ind_days ON date_key = event_date
 GROUP BY GROUPING SETS (
     (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
     (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
     (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
     (calendar, fiscal_year, region_code), (calendar, fiscal_year));
 
-CREATE OR REPLACE TEMP TABLE ind_seizure_totals AS
-SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
-       CASE WHEN grouping(agency_code) = 1 THEN 'ALL' ELSE agency_code END AS agency_code,
-       CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
-       min(event_date) AS data_first_day, max(event_date) AS data_last_day,
-       count(DISTINCT agency_code) AS agencies_reporting,
-       count(DISTINCT event_uid) AS seizure_events,
-       count(quantity_kg) AS kg_lines, sum(quantity_kg) AS seizure_kg,
-       count(value_cad) AS value_lines, sum(value_cad) AS seizure_value_cad
-FROM ind_calendars(fact_seizures, event_date)
-GROUP BY GROUPING SETS (
-    (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
-    (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
-    (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
-    (calendar, fiscal_year, region_code), (calendar, fiscal_year));
+-- Linked persons are counted with bitmaps: within each calendar's fiscal year, every linked person
+-- seen that year gets a number (a bit); the persons of a quarter, agency and region are a bitmap
+-- of those bits, and any period's distinct count is the bits set in the OR of its bitmaps. Exact,
+-- and a rollup of a few hundred bitmaps: a distinct count over every sighting in each of the eight
+-- grouping sets was the slowest statement of the file. No set spans two fiscal years, so a bitmap
+-- is as wide as the persons linked in the busiest year (ind_linked_bits), not in all of them.
+CREATE OR REPLACE TEMP TABLE ind_linked_seen AS
+SELECT DISTINCT calendar, fiscal_year, quarter, s.agency_code, s.region_code, l.linked_id
+FROM (SELECT DISTINCT event_date, agency_code, region_code, person_key
+      FROM fact_subject_sightings WHERE person_key IS NOT NULL) AS s
+JOIN ind_linked AS l USING (person_key)
+JOIN ind_days ON date_key = s.event_date;
+
+CREATE OR REPLACE TEMP TABLE ind_linked_bit AS
+SELECT calendar, fiscal_year, linked_id, row_number() OVER (PARTITION BY calendar, fiscal_year) AS bit
+FROM (SELECT DISTINCT calendar, fiscal_year, linked_id FROM ind_linked_seen);
+
+SET VARIABLE ind_linked_bits = (SELECT coalesce(max(bit), 1) FROM ind_linked_bit);
 
 CREATE OR REPLACE TEMP TABLE ind_subject_totals AS
-SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
-       CASE WHEN grouping(agency_code) = 1 THEN 'ALL' ELSE agency_code END AS agency_code,
-       CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
-       min(event_date) AS data_first_day, max(event_date) AS data_last_day,
-       count(DISTINCT agency_code) AS agencies_reporting,
-       count(DISTINCT linked_id) AS subjects_linked
-FROM ind_calendars(ind_subjects, event_date)
-GROUP BY GROUPING SETS (
-    (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
-    (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
-    (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
-    (calendar, fiscal_year, region_code), (calendar, fiscal_year));
+WITH coverage AS (
+    SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
+           CASE WHEN grouping(agency_code) = 1 THEN 'ALL' ELSE agency_code END AS agency_code,
+           CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
+           min(event_date) AS data_first_day, max(event_date) AS data_last_day,
+           count(DISTINCT agency_code) AS agencies_reporting
+    FROM (SELECT DISTINCT event_date, agency_code, region_code FROM fact_subject_sightings) AS d
+    JOIN ind_days ON date_key = event_date
+    GROUP BY GROUPING SETS (
+        (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
+        (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
+        (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
+        (calendar, fiscal_year, region_code), (calendar, fiscal_year))
+),
+bitmaps AS (
+    SELECT calendar, fiscal_year, quarter, agency_code, region_code,
+           bitstring_agg(bit, 1, getvariable('ind_linked_bits')) AS persons
+    FROM ind_linked_seen JOIN ind_linked_bit USING (calendar, fiscal_year, linked_id)
+    GROUP BY ALL
+),
+linked AS (
+    SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
+           CASE WHEN grouping(agency_code) = 1 THEN 'ALL' ELSE agency_code END AS agency_code,
+           CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
+           bit_count(bit_or(persons)) AS subjects_linked
+    FROM bitmaps
+    GROUP BY GROUPING SETS (
+        (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
+        (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
+        (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
+        (calendar, fiscal_year, region_code), (calendar, fiscal_year))
+)
+SELECT c.*, coalesce(l.subjects_linked, 0) AS subjects_linked
+FROM coverage AS c LEFT JOIN linked AS l USING (calendar, fiscal_year, period, agency_code, region_code);
 
 -- Program-level data is not attributed to one partner: agency_code is 'ALL'.
 CREATE OR REPLACE TEMP TABLE ind_outreach_totals AS
