@@ -12,6 +12,7 @@ from foundation.settings import AUDIENCES
 from ibet.generator import generate
 from ibet.ingest import ingest_file
 from tests.conftest import inbox_files
+from warehouse import incremental as refresh_module
 from warehouse import shared_facts
 from warehouse.build import build_all, incremental_since
 from warehouse.staging import RefreshResult
@@ -76,6 +77,10 @@ def test_a_day_added_and_a_day_corrected_give_the_files_a_full_build_gives(home,
     real_query = shared_facts.query
     monkeypatch.setattr(shared_facts, "query", lambda con, db, table, touched=False: copied.append((table, touched))
                         or real_query(con, db, table, touched))
+    refreshed = []  # marts refreshed in place by key (refresh_by): which, and how many keys
+    real_refresh = refresh_module._refresh_by_key
+    monkeypatch.setattr(refresh_module, "_refresh_by_key", lambda con, db, table, query, spec: refreshed.append(
+        (db, table, real_refresh(con, db, table, query, spec))) or refreshed[-1][2])
     generate(home.inbox, dt.date(2026, 11, 2), 3, 150, seed=5, dirty_rate=0.05)
     assert _ingest_days(home, home.inbox, {"2026-11-02", "2026-11-03"}, program=True)
     first = build_all(home, gate=False)
@@ -94,6 +99,9 @@ def test_a_day_added_and_a_day_corrected_give_the_files_a_full_build_gives(home,
     assert second.published
     redone = {a: b.touched_events for a, b in second.audiences.items()}
     assert ("fact_seizures", True) in copied and ("fact_finance", False) in copied  # facts copied from work
+    # the cross-agency links were refreshed by key in the work database and the three analyst files,
+    # not rebuilt; the full build below must give the same rows
+    assert sorted(db for db, t, n in refreshed if t == "mart_cross_agency_links" and n > 0) == ["pub"] * 3 + ["work"]
     assert all(redone[a] and redone[a] > 0 for a in AUDIENCES), redone  # the evaluator's work database too
     work = sorted(p.name for p in (home.warehouse / ".build" / "evaluator-work").iterdir())
     assert work == [f"{first.build_id}.duckdb", f"{second.build_id}.duckdb"]  # the published one and the new one

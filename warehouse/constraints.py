@@ -127,7 +127,8 @@ def models(layers: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 def run_models(con: duckdb.DuckDBPyConnection, files: list[Path], database: str,
-               source: Callable[[str, str], str] | None = None) -> None:
+               source: Callable[[str, str], str] | None = None,
+               refresh: Callable[[str, str], bool] | None = None) -> None:
     """``runner.run_files``, creating each keyed model with its keys and filling it once.
 
     Declaring keys after a ``CREATE TABLE AS`` (``apply``) costs a second copy of every keyed
@@ -139,11 +140,15 @@ def run_models(con: duckdb.DuckDBPyConnection, files: list[Path], database: str,
 
     ``source(table, query)`` may give a model another query of the same columns (an analyst
     file takes its facts from the evaluator's work build: ``shared_facts.py``).
+    ``refresh(table, query)`` may bring a model up to date in place instead (an incremental build
+    recomputes some marts by key: ``incremental.py``); it returns False when it did not.
     """
     specs = {t: s for t, s in declared().items() if s.get("primary_key") or s.get("references")}
 
     def run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
         model = model_of(sql)
+        if model and refresh and refresh(*model):
+            return
         if model and source:
             model = (model[0], source(*model))
             sql = f"CREATE OR REPLACE TABLE {_q(model[0])} AS {model[1]}"

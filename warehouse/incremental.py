@@ -11,7 +11,11 @@ the published file itself is never opened for writing) and redoes what changed s
   queries a full build runs, over a staged lake narrowed to those events (``touched_only``); an
   analyst file from the refreshed work facts its audience may see (``shared_facts.py``);
   the other facts (finance, outreach, radio tests: small) are replaced whole;
-- the **marts and reports** are dropped and run again from the facts, as in a full build.
+- the **marts and reports** are dropped and run again from the facts, as in a full build, but for
+  a mart declared ``refresh_by`` (its ``.yml``): one whose rows each depend on one key's records
+  alone (``mart_cross_agency_links``: a pseudonym's sightings) keeps its other rows and has only
+  the keys the touched events carry, before and after their refresh, deleted and recomputed,
+  its query reading the facts narrowed to the rows that carry those keys.
 
 The result holds the same rows as a full build of the same lake (``tests/test_incremental.py``
 compares every table); only the physical order of the facts' rows differs.
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import duckdb
 
@@ -28,6 +32,59 @@ from foundation.sqltext import identifier as _q
 from foundation.sqltext import literal
 from warehouse import constraints, runner, shared_facts
 from warehouse.staging import EVENT_TABLES
+
+
+#: Prefix of the temporary table of the keys a key-refreshed mart is redone for (``refresh_by``).
+KEYS_PREFIX = "ibet_touched_keys_"
+
+
+def keyed_marts(layers: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """The models of ``layers`` declared ``refresh_by`` in their ``.yml``: key, keys query, facts read."""
+    declared = constraints.declared()
+    return {t: declared[t]["refresh_by"] for t, _ in constraints.models(layers)
+            if (declared.get(t) or {}).get("refresh_by")}
+
+
+@contextmanager
+def _shadowed(con: duckdb.DuckDBPyConnection, views: dict[str, str]) -> Iterator[None]:
+    """Temporary views named like tables of the current database: within the block, a model's query
+    that names those tables reads the views (the temporary schema is searched first)."""
+    for name, sql in views.items():
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_q(name)} AS {sql}")
+    try:
+        yield
+    finally:
+        for name in views:
+            con.execute(f"DROP VIEW IF EXISTS temp.main.{_q(name)}")
+
+
+def _collect_keys(con: duckdb.DuckDBPyConnection, database: str, marts: dict[str, dict[str, Any]],
+                  first: bool) -> None:
+    """Add to each key-refreshed mart's key table the keys the touched events' fact rows carry now
+    (called before the facts lose those rows and after they get them again: a key an event no
+    longer carries must be recomputed too)."""
+    for table, spec in marts.items():
+        keys = _q(KEYS_PREFIX + table)
+        touched = {t: f"SELECT * FROM {_q(database)}.main.{_q(t)} "
+                      f"WHERE event_uid IN (SELECT event_uid FROM ibet_touched)" for t in spec["reads"]}
+        with _shadowed(con, touched):
+            con.execute((f"CREATE OR REPLACE TEMP TABLE {keys} AS " if first else f"INSERT INTO {keys} ")
+                        + spec["keys"])
+
+
+def _refresh_by_key(con: duckdb.DuckDBPyConnection, database: str, table: str, query: str,
+                    spec: dict[str, Any]) -> int:
+    """Delete the mart's rows of the collected keys and insert them recomputed; how many keys."""
+    keys = _q(KEYS_PREFIX + table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {keys} AS SELECT DISTINCT * FROM {keys}")
+    name = f"{_q(database)}.main.{_q(table)}"
+    columns = ", ".join(map(_q, spec["key"]))
+    con.execute(f"DELETE FROM {name} WHERE ({columns}) IN (SELECT {columns} FROM {keys})")
+    narrowed = {t: f"SELECT * FROM {_q(database)}.main.{_q(t)} WHERE " + condition.replace("{keys}", keys)
+                for t, condition in spec["reads"].items()}
+    with _shadowed(con, narrowed):
+        con.execute(f"INSERT INTO {name} SELECT * FROM ({query}) SEMI JOIN {keys} USING ({columns})")
+    return con.execute(f"SELECT count(*) FROM {keys}").fetchall()[0][0]
 
 
 def dimensions_unchanged(con: duckdb.DuckDBPyConnection, database: str) -> bool:
@@ -99,7 +156,9 @@ def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: P
     """
     facts = constraints.models(runner.FACT_LAYERS)
     keyed = {t: _has_event_uid(con, database, t) for t, _ in facts}
+    marts = keyed_marts(runner.REBUILT_LAYERS)
     with (_touched_list(con, since) if from_work else touched_only(con, staging_file, since)) as touched:
+        _collect_keys(con, database, marts, first=True)
         for table, _ in reversed(facts):  # children first: their foreign keys point at fact_events
             name = f"{_q(database)}.main.{_q(table)}"
             if keyed[table]:
@@ -110,23 +169,46 @@ def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: P
             if from_work:
                 query = shared_facts.query(con, database, table, touched=keyed[table])
             constraints.fill(con, table, f"INSERT INTO {_q(database)}.main.{_q(table)} {query}")
+        _collect_keys(con, database, marts, first=False)
     return touched
 
 
-def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str, keyed: bool = True) -> None:
-    """Drop the marts and reports (dependants first) and run their SQL again over the refreshed facts.
+def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str, keyed: bool = True) -> dict[str, int]:
+    """Drop the marts and reports (dependants first) and run their SQL again over the refreshed facts,
+    but refresh a ``refresh_by`` mart in place, by key (``refresh_facts`` collected the keys); the
+    number of keys recomputed per such mart.
 
     ``keyed``: an analyst file, its models created with their declared keys. Otherwise the
     evaluator's work database: no keys, and only the layers its full build runs there (its
     reports are made in the evaluator file, after suppression)."""
     layers = runner.REBUILT_LAYERS if keyed else tuple(x for x in runner.EVALUATOR_WORK_LAYERS
                                                          if x in runner.REBUILT_LAYERS)
+    marts = keyed_marts(layers)
+    present = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ? OR "
+                                         "(temporary AND table_name LIKE ?)",
+                                         [database, KEYS_PREFIX + "%"]).fetchall()}
+    kept = {t for t in marts if t in present and KEYS_PREFIX + t in present}
     for table, _ in reversed(constraints.models(layers)):
-        con.execute(f"DROP TABLE IF EXISTS {_q(database)}.main.{_q(table)}")
+        if table not in kept:
+            con.execute(f"DROP TABLE IF EXISTS {_q(database)}.main.{_q(table)}")
+    redone: dict[str, int] = {}
+
+    def refresh(table: str, query: str) -> bool:
+        if table not in kept:
+            return False
+        redone[table] = _refresh_by_key(con, database, table, query, marts[table])
+        return True
+
+    def run(c: duckdb.DuckDBPyConnection, sql: str) -> None:
+        model = constraints.model_of(sql)
+        if not (model and refresh(*model)):
+            c.execute(sql)
+
     if keyed:
-        constraints.run_models(con, runner.sql_files(layers), database)
+        constraints.run_models(con, runner.sql_files(layers), database, refresh=refresh)
     else:
-        runner.run_files(con, runner.sql_files(layers))
+        runner.run_files(con, runner.sql_files(layers), run)
+    return redone
 
 
 def copy_file(source: Path, target: Path) -> None:
