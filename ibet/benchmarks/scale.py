@@ -36,17 +36,17 @@ def _timed_layers(totals: dict[str, float], per_file: dict[str, float]):  # noqa
     real = {"run_files": runner.run_files, "run_models": constraints.run_models,
             "refresh_facts": incremental.refresh_facts}
 
-    def run_files(con, files):  # noqa: ANN001, ANN202
+    def run_files(con, files, run_statement=None):  # noqa: ANN001, ANN202
         for f in files:
             started = time.perf_counter()
-            real["run_files"](con, [f])
+            real["run_files"](con, [f], run_statement)
             totals[f.parent.name] += time.perf_counter() - started
             per_file[f"{f.parent.name}/{f.stem}"] += time.perf_counter() - started
 
-    def run_models(con, files, database, source=None):  # noqa: ANN001, ANN202
+    def run_models(con, files, database, source=None, refresh=None):  # noqa: ANN001, ANN202
         for f in files:
             started = time.perf_counter()
-            real["run_models"](con, [f], database, source)
+            real["run_models"](con, [f], database, source, refresh)
             totals[f.parent.name] += time.perf_counter() - started
             per_file[f"{f.parent.name}/{f.stem}"] += time.perf_counter() - started
 
