@@ -173,10 +173,9 @@ def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: P
     return touched
 
 
-def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str, keyed: bool = True) -> dict[str, int]:
+def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str, keyed: bool = True) -> None:
     """Drop the marts and reports (dependants first) and run their SQL again over the refreshed facts,
-    but refresh a ``refresh_by`` mart in place, by key (``refresh_facts`` collected the keys); the
-    number of keys recomputed per such mart.
+    but refresh a ``refresh_by`` mart in place, by key (``refresh_facts`` collected the keys).
 
     ``keyed``: an analyst file, its models created with their declared keys. Otherwise the
     evaluator's work database: no keys, and only the layers its full build runs there (its
@@ -191,12 +190,11 @@ def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str, keyed: bool = T
     for table, _ in reversed(constraints.models(layers)):
         if table not in kept:
             con.execute(f"DROP TABLE IF EXISTS {_q(database)}.main.{_q(table)}")
-    redone: dict[str, int] = {}
 
     def refresh(table: str, query: str) -> bool:
         if table not in kept:
             return False
-        redone[table] = _refresh_by_key(con, database, table, query, marts[table])
+        _refresh_by_key(con, database, table, query, marts[table])
         return True
 
     def run(c: duckdb.DuckDBPyConnection, sql: str) -> None:
@@ -208,7 +206,6 @@ def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str, keyed: bool = T
         constraints.run_models(con, runner.sql_files(layers), database, refresh=refresh)
     else:
         runner.run_files(con, runner.sql_files(layers), run)
-    return redone
 
 
 def copy_file(source: Path, target: Path) -> None:

@@ -32,7 +32,9 @@ SELECT pseudonym AS person_key, row_number() OVER () AS linked_id
 FROM mart_cross_agency_links WHERE link_type = 'person';
 
 -- Every totals table has the same keys: calendar, fiscal_year, period, agency_code, region_code,
--- and the same coverage columns: data_first_day, data_last_day, agencies_reporting.
+-- and the same coverage columns: data_first_day, data_last_day, agencies_reporting. Each is rolled
+-- up by calendar and fiscal year with a CUBE of the rest: every combination of quarter (or the
+-- whole year), agency (or ALL) and region (or ALL).
 -- Counts and sums add up from the days; a distinct count (joint operations, linked persons) rolls
 -- up from the distinct values of each day, and the median from the events themselves.
 CREATE OR REPLACE TEMP TABLE ind_event_totals AS
@@ -63,11 +65,7 @@ sums AS (
            CAST(sum(crossings_interdicted) AS BIGINT) AS crossings_interdicted,
            CAST(sum(latency_known) AS BIGINT) AS latency_known
     FROM daily JOIN ind_days ON date_key = event_date
-    GROUP BY GROUPING SETS (
-        (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
-        (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
-        (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
-        (calendar, fiscal_year, region_code), (calendar, fiscal_year))
+    GROUP BY calendar, fiscal_year, CUBE (quarter, agency_code, region_code)
 ),
 operations AS (
     SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
@@ -77,11 +75,7 @@ operations AS (
     FROM (SELECT DISTINCT event_date, agency_code, region_code, joint_operation_key
           FROM fact_events WHERE joint_operation_key IS NOT NULL) AS o
     JOIN ind_days ON date_key = event_date
-    GROUP BY GROUPING SETS (
-        (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
-        (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
-        (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
-        (calendar, fiscal_year, region_code), (calendar, fiscal_year))
+    GROUP BY calendar, fiscal_year, CUBE (quarter, agency_code, region_code)
 ),
 latency AS (
     SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
@@ -91,11 +85,7 @@ latency AS (
     FROM (SELECT event_date, agency_code, region_code, sharing_latency_hours
           FROM fact_events WHERE sharing_latency_hours IS NOT NULL) AS l
     JOIN ind_days ON date_key = event_date
-    GROUP BY GROUPING SETS (
-        (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
-        (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
-        (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
-        (calendar, fiscal_year, region_code), (calendar, fiscal_year))
+    GROUP BY calendar, fiscal_year, CUBE (quarter, agency_code, region_code)
 )
 SELECT s.*, coalesce(o.joint_operations, 0) AS joint_operations, l.latency_median
 FROM sums AS s
@@ -119,11 +109,7 @@ SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE q
        CAST(sum(kg_lines) AS BIGINT) AS kg_lines, sum(seizure_kg) AS seizure_kg,
        CAST(sum(value_lines) AS BIGINT) AS value_lines, sum(seizure_value_cad) AS seizure_value_cad
 FROM daily JOIN ind_days ON date_key = event_date
-GROUP BY GROUPING SETS (
-    (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
-    (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
-    (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
-    (calendar, fiscal_year, region_code), (calendar, fiscal_year));
+GROUP BY calendar, fiscal_year, CUBE (quarter, agency_code, region_code);
 
 -- Linked persons are counted with bitmaps: within each calendar's fiscal year, every linked person
 -- seen that year gets a number (a bit); the persons of a quarter, agency and region are a bitmap
@@ -153,11 +139,7 @@ WITH coverage AS (
            count(DISTINCT agency_code) AS agencies_reporting
     FROM (SELECT DISTINCT event_date, agency_code, region_code FROM fact_subject_sightings) AS d
     JOIN ind_days ON date_key = event_date
-    GROUP BY GROUPING SETS (
-        (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
-        (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
-        (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
-        (calendar, fiscal_year, region_code), (calendar, fiscal_year))
+    GROUP BY calendar, fiscal_year, CUBE (quarter, agency_code, region_code)
 ),
 bitmaps AS (
     SELECT calendar, fiscal_year, quarter, agency_code, region_code,
@@ -171,11 +153,7 @@ linked AS (
            CASE WHEN grouping(region_code) = 1 THEN 'ALL' ELSE region_code END AS region_code,
            bit_count(bit_or(persons)) AS subjects_linked
     FROM bitmaps
-    GROUP BY GROUPING SETS (
-        (calendar, fiscal_year, quarter, agency_code, region_code), (calendar, fiscal_year, quarter, agency_code),
-        (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
-        (calendar, fiscal_year, agency_code, region_code), (calendar, fiscal_year, agency_code),
-        (calendar, fiscal_year, region_code), (calendar, fiscal_year))
+    GROUP BY calendar, fiscal_year, CUBE (quarter, agency_code, region_code)
 )
 SELECT c.*, coalesce(l.subjects_linked, 0) AS subjects_linked
 FROM coverage AS c LEFT JOIN linked AS l USING (calendar, fiscal_year, period, agency_code, region_code);
@@ -188,11 +166,7 @@ SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE q
        min(event_date) AS data_first_day, max(event_date) AS data_last_day, NULL::BIGINT AS agencies_reporting,
        count(*) AS outreach_events, sum(attendees) AS attendance, sum(tips_received) AS tips
 FROM ind_calendars(fact_outreach, event_date)
-GROUP BY GROUPING SETS (
-    (calendar, fiscal_year, quarter, region_code, program), (calendar, fiscal_year, quarter, program),
-    (calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
-    (calendar, fiscal_year, region_code, program), (calendar, fiscal_year, program),
-    (calendar, fiscal_year, region_code), (calendar, fiscal_year));
+GROUP BY calendar, fiscal_year, CUBE (quarter, region_code, program);
 
 CREATE OR REPLACE TEMP TABLE ind_radio_totals AS
 SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE quarter END AS period,
@@ -200,8 +174,7 @@ SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE q
        min(test_date) AS data_first_day, max(test_date) AS data_last_day, NULL::BIGINT AS agencies_reporting,
        count(*) AS radio_tests, count(*) FILTER (WHERE success) AS passed
 FROM ind_calendars(fact_radio_tests, test_date)
-GROUP BY GROUPING SETS ((calendar, fiscal_year, quarter, region_code), (calendar, fiscal_year, quarter),
-                        (calendar, fiscal_year, region_code), (calendar, fiscal_year));
+GROUP BY calendar, fiscal_year, CUBE (quarter, region_code);
 
 -- Spending is reported per Canadian fiscal year; every other period (a quarter, a US fiscal year)
 -- gets each year's amounts spread evenly over its days. data_first_day..data_last_day are the
@@ -225,8 +198,7 @@ SELECT calendar, fiscal_year, CASE WHEN grouping(quarter) = 1 THEN 'year' ELSE q
        count(DISTINCT agency_code) AS agencies_reporting,
        round(sum(planned), 2) AS planned_cad, round(sum(actual), 2) AS actual_cad
 FROM cal
-GROUP BY GROUPING SETS ((calendar, fiscal_year, quarter, agency_code), (calendar, fiscal_year, quarter),
-                        (calendar, fiscal_year, agency_code), (calendar, fiscal_year));
+GROUP BY calendar, fiscal_year, CUBE (quarter, agency_code);
 
 CREATE OR REPLACE TABLE mart_indicators AS
 WITH long_form AS (
