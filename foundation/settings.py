@@ -73,6 +73,9 @@ class Options(BaseSettings):
     volume_low: float = Field(0.25, ge=0, description="Gate warning when an agency's newest extract holds fewer "
                                                       "than this share of its recent median rows.")
     volume_high: float = Field(4.0, gt=0, description="Gate warning when it holds more than this multiple.")
+    quality_docs_runs: int = Field(30, ge=1, description="Results of each gate suite Great Expectations' Data "
+                                                         "Docs keep (older runs stay in the quality history): "
+                                                         "the gate's time stays flat as the runs add up.")
     max_file_mb: int = Field(4096, gt=0, description="Largest partner file ingested (MB); a bigger one is rejected "
                                                      "unread.")
     batch_mb: float = Field(16.0, gt=0, description="Ingest works through a file in batches of about this many MB "

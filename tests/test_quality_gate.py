@@ -202,3 +202,37 @@ def test_an_audience_setting_cannot_vouch_for_itself(gated):
     con.close()
     gate_and_publish(s, result)
     assert not result.published and "evaluator/consistency" in result.gate_message
+
+
+def test_data_docs_keep_each_suites_last_runs_and_render_only_the_new_ones(gated, monkeypatch):
+    """GX renders its index from every stored result, so unpruned Data Docs would slow the gate a little
+    more every day: each suite keeps its newest ``IBET_QUALITY_DOCS_RUNS`` results (every run stays in the
+    quality history), and a run renders its own pages and the index, not every kept run's again."""
+    import pyarrow.parquet as pq
+
+    from warehouse.quality.gate import history_path, run_gate
+
+    from foundation.settings import get_settings
+
+    monkeypatch.setenv("IBET_QUALITY_DOCS_RUNS", "2")
+    s = get_settings(gated["settings"].home)  # options are read once per settings object
+    files = {a: published_path(s, a) for a in AUDIENCES}
+    site = gx_docs_index(s).parent
+    store = s.home / "quality" / "gx" / "uncommitted" / "validations"
+    pages = []
+    for _ in range(3):
+        run_gate(s, files)
+        pages.append(sorted((site / "validations" / "ibet" / "events").rglob("*.html")))
+    assert len(pages[-1]) == 2 and pages[-1][0] == pages[1][-1]  # the oldest removed, the newest two kept
+    for suite in ("ibet/events", "lake/reconciliation", "evaluator/suppression"):
+        assert len(list((store / suite).rglob("*.json"))) == 2, suite
+        assert len(list((site / "validations" / suite).rglob("*.html"))) == 2, suite
+    assert not [d for d in (site / "validations").rglob("*") if d.is_dir() and not any(d.iterdir())]
+    runs = {r["run_at"] for r in pq.read_table(history_path(s)).to_pylist()
+            if (r["audience"], r["suite"]) == ("ibet", "events")}
+    assert len(runs) >= 3  # the history keeps every run
+    kept = pages[-1][-1]  # rendered by the third run (the fourth keeps it): left as it was
+    before = kept.stat().st_mtime_ns
+    index = gx_docs_index(s).stat().st_mtime_ns
+    run_gate(s, files)
+    assert kept.stat().st_mtime_ns == before and gx_docs_index(s).stat().st_mtime_ns > index

@@ -45,8 +45,9 @@ _TAG = re.compile(r'<(?:script|link)\b[^>]*?(?:src|href)="(https?://[^"]+)"[^>]*
 _WEB_ASSET = re.compile(r"https://great-expectations-web-assets\.s3\.[a-z0-9-]+\.amazonaws\.com/([\w.-]+)(?:\?[^\"')\s]*)?")
 
 
-def localize(site: Path) -> list[str]:
-    """Rewrite every page under ``site`` to use the vendored assets; return CDN URLs left unknown."""
+def localize(site: Path, since: float = 0.0) -> list[str]:
+    """Rewrite every page under ``site`` (written at or after ``since``, a timestamp: the pages a gate run
+    rendered) to use the vendored assets; return CDN URLs left unknown."""
     if not site.is_dir():
         return []
     target = site / SITE_DIR
@@ -55,6 +56,8 @@ def localize(site: Path) -> list[str]:
         os.chmod(p, 0o750 if p.is_dir() else 0o640)
     unknown: set[str] = set()
     for page in site.rglob("*.html"):
+        if page.stat().st_mtime < since:
+            continue
         text = page.read_text(encoding="utf-8")
         prefix = os.path.relpath(target, page.parent).replace(os.sep, "/")
 
@@ -74,6 +77,8 @@ def localize(site: Path) -> list[str]:
         if new != text:
             page.write_text(new, encoding="utf-8")
     for css in site.rglob("*.css"):
+        if css.stat().st_mtime < since:
+            continue
         text = css.read_text(encoding="utf-8")
         new = _WEB_ASSET.sub("about:blank", text)  # the dark-theme logo: no background image offline
         if new != text:
