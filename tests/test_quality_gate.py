@@ -236,3 +236,16 @@ def test_data_docs_keep_each_suites_last_runs_and_render_only_the_new_ones(gated
     index = gx_docs_index(s).stat().st_mtime_ns
     run_gate(s, files)
     assert kept.stat().st_mtime_ns == before and gx_docs_index(s).stat().st_mtime_ns > index
+
+
+def test_the_values_scan_skips_only_columns_whose_values_a_scanned_column_holds():
+    """A child's event_uid references fact_events.event_uid (the integrity suite proves it in the same run):
+    scanning the parent's covers it. Pseudonyms (their own suite) and our own wording are not scanned."""
+    from warehouse.quality.frames import _scanned_text
+
+    text = [("fact_events", "event_uid"), ("fact_seizures", "event_uid"), ("fact_events", "reporting_unit"),
+            ("fact_subject_sightings", "person_key"), ("mart_indicators", "note"), ("fact_seizures", "commodity")]
+    assert _scanned_text(text) == [("fact_events", "event_uid"), ("fact_events", "reporting_unit"),
+                                   ("fact_seizures", "commodity")]
+    # the parent's column absent (not text, or not in the file): the child's own values are scanned
+    assert _scanned_text([("fact_seizures", "event_uid")]) == [("fact_seizures", "event_uid")]

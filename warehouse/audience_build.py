@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from foundation import reference, vocabulary
+from foundation import duck, reference, vocabulary
 from foundation.logs import get_logger
 from foundation.registry import AGENCIES
 from foundation.settings import AUDIENCES, SUPPRESSION_THRESHOLD, Settings
@@ -123,7 +123,7 @@ def build_audience(settings: Settings, audience: str, directory: Path, since: in
 
 
 def _open(settings: Settings, audience: str, out: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+    con = duck.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"ATTACH {literal(str(out))} AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
     con.execute("USE pub")

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from foundation import duck
 from foundation.lake import lake_lock
 from foundation.lakestore import LakeStore
 from foundation.settings import Settings
@@ -145,11 +146,11 @@ def refresh(settings: Settings, full: bool = False, verify: bool = False,
         for p in (path, path.with_name(path.name + ".wal")):
             p.unlink(missing_ok=True)
     try:
-        con = duckdb.connect(str(path))
+        con = duck.connect(str(path))
     except duckdb.Error:  # unreadable (e.g. written by another DuckDB version): start again
         path.unlink(missing_ok=True)
         path.with_name(path.name + ".wal").unlink(missing_ok=True)
-        con = duckdb.connect(str(path))
+        con = duck.connect(str(path))
         full = True
     result = RefreshResult(full=full)
     # exclusive: no ingest of this host is half-way (partitions written, manifest not yet) while we snapshot;
