@@ -1,6 +1,7 @@
 """An incremental build (the published files copied, only the touched events redone) equals a full one."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -170,3 +171,34 @@ def test_a_damaged_work_database_or_published_file_only_costs_a_full_build(home,
     kept = _kept(second, tmp_path / "second")
     full = build_all(home, gate=False, full=True, force=True)
     assert_same_tables(kept["evaluator"], full.audiences["evaluator"].candidate)
+
+
+def test_a_day_an_audience_may_not_see_leaves_its_file_as_published(home, tmp_path, monkeypatch):
+    """Only the audiences a change touches are redone: a day of CBP records all marked REL_USA touches
+    neither ibet's file nor can's; they are the published files as they stand, which a full build confirms."""
+    generate(home.inbox, dt.date(2026, 11, 2), 2, 150, seed=7, dirty_rate=0.0)
+    assert _ingest_days(home, home.inbox, {"2026-11-02"}, program=True)
+    assert build_all(home, gate=False).published
+    cbp = next(f for a, f in inbox_files(home.inbox) if a == "cbp" and source_for(a, f.name)[1] == "2026-11-03")
+    with cbp.open(newline="", encoding="utf-8") as f:  # records, not lines: remarks hold line breaks
+        header, *records = list(csv.reader(f, delimiter="|"))
+    usa_only = [r for r in records if r[-1] == "REL_USA"]
+    assert 0 < len(usa_only) < len(records) and header[-1] == "release"
+    (tmp_path / "inbox").mkdir()
+    with (tmp_path / "inbox" / cbp.name).open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f, delimiter="|", lineterminator="\n").writerows([header, *usa_only])
+    ingest_file("cbp", tmp_path / "inbox" / cbp.name, settings=home)
+
+    redone = []  # the databases whose facts were redone
+    real = refresh_module.refresh_facts
+    monkeypatch.setattr(refresh_module, "refresh_facts",
+                        lambda con, db, *args, **kw: redone.append(db) or real(con, db, *args, **kw))
+    second = build_all(home, gate=False)
+    touched = {a: b.touched_events for a, b in second.audiences.items()}
+    assert touched["ibet"] == 0 and touched["can"] == 0, touched
+    assert touched["usa"] == touched["evaluator"] > 0, touched  # the file's events
+    assert sorted(redone) == ["pub", "work"]  # usa.duckdb and the evaluator's work database only
+    incremental = _kept(second, tmp_path / "incremental")
+    full = build_all(home, gate=False, full=True, force=True)
+    for a in AUDIENCES:
+        assert_same_tables(incremental[a], full.audiences[a].candidate)

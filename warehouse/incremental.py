@@ -11,6 +11,8 @@ the published file itself is never opened for writing) and redoes what changed s
   queries a full build runs, over a staged lake narrowed to those events (``touched_only``); an
   analyst file from the refreshed work facts its audience may see (``shared_facts.py``);
   the other facts (finance, outreach, radio tests: small) are replaced whole;
+- an analyst file none of whose audience's events were touched (before or after), and whose program facts
+  are unchanged, is left as copied (``unseen``): its facts and marts are the published ones;
 - the **marts and reports** are dropped and run again from the facts, as in a full build, but for
   a mart declared ``refresh_by`` (its ``.yml``): one whose rows each depend on one key's records
   alone (``mart_cross_agency_links``: a pseudonym's sightings) keeps its other rows and has only
@@ -147,6 +149,31 @@ def _touched_list(con: duckdb.DuckDBPyConnection, since: int) -> Iterator[int]:
     yield _list_touched(con, "staged", since)
 
 
+def unseen(con: duckdb.DuckDBPyConnection, database: str, since: int) -> bool:
+    """True when this analyst file has nothing to redo: no event touched after log entry ``since`` is
+    visible to its audience, before (in the copied file) or after (in the build's refreshed work database),
+    and the program facts it may see are the ones it holds (they have no event, and are replaced whole).
+
+    Its facts are then the published ones, and so are its marts (each a function of the facts and of the
+    dimensions, which ``redo`` found unchanged): the file is the copy as it stands. A day of REL_USA
+    records touches neither ``ibet`` nor ``can``.
+    """
+    _list_touched(con, "staged", since)
+    events = f"{_q(shared_facts.WORK)}.main.{_q(shared_facts.EVENTS)}"
+    if con.execute(f"SELECT EXISTS (SELECT 1 FROM {_q(database)}.main.{_q(shared_facts.EVENTS)} "
+                   f"SEMI JOIN ibet_touched USING (event_uid)) OR EXISTS (SELECT 1 FROM {events} "
+                   f"SEMI JOIN ibet_touched USING (event_uid) WHERE visible(caveat))").fetchall()[0][0]:
+        return False
+    for table, _ in constraints.models(runner.FACT_LAYERS):
+        if _has_event_uid(con, database, table):
+            continue
+        mine, theirs = f"SELECT * FROM {_q(database)}.main.{_q(table)}", shared_facts.query(con, database, table)
+        if con.execute(f"SELECT EXISTS ({mine} EXCEPT ALL {theirs}) OR EXISTS ({theirs} EXCEPT ALL {mine})"
+                       ).fetchall()[0][0]:
+            return False
+    return True
+
+
 def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: Path, since: int,
                   from_work: bool = False) -> int:
     """Replace the fact rows of the events touched after log entry ``since``; the number of such events.
@@ -230,6 +257,8 @@ def redo(con: duckdb.DuckDBPyConnection, database: str, staging_file: Path, sinc
     if not dimensions_unchanged(con, database):
         return None
     con.execute(f"DROP TABLE IF EXISTS {_q(database)}.main.meta_quality_history")
+    if from_work and unseen(con, database, since):
+        return 0
     touched = refresh_facts(con, database, staging_file, since, from_work)
     rebuild_marts(con, database, keyed)
     return touched
