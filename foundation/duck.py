@@ -6,13 +6,11 @@ build. Batch code connects here; analysts' own sessions (``access.py``) keep Duc
 """
 from __future__ import annotations
 
-from typing import Any
-
 import duckdb
 
 
-def connect(database: str = ":memory:", read_only: bool = False, **config: Any) -> duckdb.DuckDBPyConnection:
+def connect(database: str = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """``duckdb.connect`` with the progress bar off (a per-connection setting: not settable at connect)."""
-    con = duckdb.connect(database, read_only=read_only, config=config or {})
+    con = duckdb.connect(database, read_only=read_only)
     con.execute("SET enable_progress_bar = false")
     return con

@@ -91,14 +91,13 @@ def _refresh_by_key(con: duckdb.DuckDBPyConnection, database: str, table: str, q
 
 def dimensions_unchanged(con: duckdb.DuckDBPyConnection, database: str) -> bool:
     """True when every dimension model, computed now, has exactly the rows the copied file holds."""
-    for table, query in constraints.models(runner.DIMENSION_LAYERS):
-        differs = con.execute(
-            f"SELECT EXISTS (SELECT * FROM ({query}) EXCEPT ALL SELECT * FROM {_q(database)}.main.{_q(table)}) "
-            f"OR EXISTS (SELECT * FROM {_q(database)}.main.{_q(table)} EXCEPT ALL SELECT * FROM ({query}))"
-        ).fetchall()[0][0]
-        if differs:
-            return False
-    return True
+    return not any(_differ(con, f"SELECT * FROM ({query})", f"SELECT * FROM {_q(database)}.main.{_q(table)}")
+                   for table, query in constraints.models(runner.DIMENSION_LAYERS))
+
+
+def _differ(con: duckdb.DuckDBPyConnection, a: str, b: str) -> bool:
+    """Whether the queries ``a`` and ``b`` give other rows (as multisets: order aside, duplicates counted)."""
+    return con.execute(f"SELECT EXISTS ({a} EXCEPT ALL {b}) OR EXISTS ({b} EXCEPT ALL {a})").fetchall()[0][0]
 
 
 def _has_event_uid(con: duckdb.DuckDBPyConnection, database: str, table: str) -> bool:
@@ -164,14 +163,9 @@ def unseen(con: duckdb.DuckDBPyConnection, database: str, since: int) -> bool:
                    f"SEMI JOIN ibet_touched USING (event_uid)) OR EXISTS (SELECT 1 FROM {events} "
                    f"SEMI JOIN ibet_touched USING (event_uid) WHERE visible(caveat))").fetchall()[0][0]:
         return False
-    for table, _ in constraints.models(runner.FACT_LAYERS):
-        if _has_event_uid(con, database, table):
-            continue
-        mine, theirs = f"SELECT * FROM {_q(database)}.main.{_q(table)}", shared_facts.query(con, database, table)
-        if con.execute(f"SELECT EXISTS ({mine} EXCEPT ALL {theirs}) OR EXISTS ({theirs} EXCEPT ALL {mine})"
-                       ).fetchall()[0][0]:
-            return False
-    return True
+    return not any(_differ(con, f"SELECT * FROM {_q(database)}.main.{_q(table)}",
+                           shared_facts.query(con, database, table))
+                   for table, _ in constraints.models(runner.FACT_LAYERS) if not _has_event_uid(con, database, table))
 
 
 def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: Path, since: int,

@@ -96,7 +96,8 @@ def _scanned_text(text: list[tuple[str, str]]) -> list[tuple[str, str]]:
             and c != "pseudonym"]
     references = {(t, c): tuple(target.split(".")) for t, spec in constraints.declared().items()
                   for c, target in (spec.get("references") or {}).items()}
-    return [(t, c) for t, c in kept if references.get((t, c)) not in set(kept)]
+    scanned = set(kept)
+    return [(t, c) for t, c in kept if references.get((t, c)) not in scanned]
 
 
 def _rule_counts(con: duckdb.DuckDBPyConnection, rules: dict[str, str], table: str) -> tuple[Any, list, bool]:

@@ -59,9 +59,9 @@ def _describe(r: Any) -> str:
     return f"{cfg.type}({what}) unexpected={n}"
 
 
-def _prune_results(context: Any, site: Path, keep: int) -> list[Any]:
+def _prune_results(context: Any, site: Path, keep: int) -> None:
     """Keep each suite's newest ``keep`` validation results in GX's store and Data Docs; remove the older
-    ones (their outcomes stay in the quality history, ``history.py``); the results removed.
+    ones (their outcomes stay in the quality history, ``history.py``).
 
     GX renders its index from every stored result: unpruned, a daily gate's Data Docs would take longer
     every day (about 1.5 ms per stored result, a minute after a few years of runs)."""
@@ -69,7 +69,6 @@ def _prune_results(context: Any, site: Path, keep: int) -> list[Any]:
     by_suite: dict[str, list[Any]] = defaultdict(list)
     for key in store.list_keys():
         by_suite[key.expectation_suite_identifier.name].append(key)
-    removed = []
     for keys in by_suite.values():
         for key in sorted(keys, key=lambda k: k.run_id.to_tuple())[:-keep]:
             store.remove_key(key)
@@ -80,8 +79,6 @@ def _prune_results(context: Any, site: Path, keep: int) -> list[Any]:
                 if d == site or not d.is_dir() or any(d.iterdir()):
                     break
                 d.rmdir()
-            removed.append(key)
-    return removed
 
 
 def run_gate(settings: Settings, files: dict[str, Path], include_lake: bool = True) -> GateResult:
