@@ -231,12 +231,12 @@ def iter_ndjson(path: Path, schema: dict[str, pl.DataType], batch_bytes: int
     without a line break and unparsable), not JSON Lines at all (no line is a JSON object), or when
     more than half of its lines are malformed; the reason says which.
     """
-    import duckdb
+    from foundation import duck
 
     if path.stat().st_size == 0:
         raise RejectedFile("empty file")
     structure, typed, fits = _json_plan(schema)
-    con = duckdb.connect()
+    con = duck.connect()
     total = bad = lines_before = 0
     starts_array = last_bad = False
     ends_with_newline = True

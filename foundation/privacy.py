@@ -29,6 +29,7 @@ from functools import lru_cache
 
 import duckdb
 
+from foundation import duck
 from foundation.sqltext import literal
 
 #: Surname particles kept with the surname when a name is written "FIRST ... LAST".
@@ -177,6 +178,6 @@ def install_macros(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
 
 def connect(key: bytes) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the pseudonym macros installed."""
-    con = duckdb.connect()
+    con = duck.connect()
     install_macros(con, key)
     return con

@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-import duckdb
 import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from foundation import duck
 from contracts.base import Contract
 from contracts.readers import PARENT, ROW
 from contracts.validate import QUARANTINE_SCHEMA, Validation
@@ -236,7 +236,7 @@ class BatchOutputs:
     def _repeated_ids(self) -> HashIndex:
         """The top-level ids the file sends more than once (DuckDB counts them, spilling to the private work
         folder rather than growing with the file)."""
-        con = duckdb.connect()
+        con = duck.connect()
         try:
             con.execute(f"SET memory_limit = '256MB'; SET temp_directory = '{self.work / '_spill'}'")
             ids = con.sql(f"""SELECT id FROM read_parquet('{self.work / '_index.parquet'}')

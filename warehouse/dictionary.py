@@ -15,9 +15,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import jinja2
 
+from foundation import duck
 from foundation.logs import get_logger
 from foundation.settings import AUDIENCES, Settings
 from warehouse import lineage
@@ -51,7 +51,7 @@ def _sources(leaves: list[str], lin: dict[str, Any]) -> dict[str, Any]:
 
 def audience_model(path: Path, audience: str, lin: dict[str, Any]) -> dict[str, Any]:
     """Everything the page shows for one published file, read from the file's own catalog."""
-    con = duckdb.connect(str(path), read_only=True)
+    con = duck.connect(str(path), read_only=True)
     try:
         tables = con.execute("SELECT table_name, coalesce(comment, ''), estimated_size FROM duckdb_tables() "
                              "WHERE NOT temporary ORDER BY table_name").fetchall()

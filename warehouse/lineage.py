@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import duckdb
 import pyarrow as pa
 
+from foundation import duck
 from warehouse import runner
 
 LINEAGE_FILE = Path(__file__).resolve().parent / "lineage.json"
@@ -68,7 +68,7 @@ def _schemas() -> dict[str, dict[str, str]]:
     from warehouse.audience_build import register_reference
     from warehouse.staging import _create_tables
 
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         con.execute("ATTACH ':memory:' AS staged")
         con.execute("USE staged")

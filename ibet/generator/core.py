@@ -92,10 +92,10 @@ def local_times(utc: pl.Series, zones: pl.Series, fmt: str, with_abbrev: bool = 
     system's and polars' bundled copies may lag. ``with_abbrev`` adds US abbreviations
     (PST/PDT...), which ICU does not print; those come from polars, one pass per zone.
     """
-    import duckdb
+    from foundation import duck
 
     frame = pl.DataFrame({"utc": utc, "zone": zones})
-    con = duckdb.connect()
+    con = duck.connect()
     con.execute("SET TimeZone = 'UTC'")
     out = con.sql(f"""
         SELECT strftime(timezone(zone, utc), '{fmt}') AS local,

@@ -10,10 +10,10 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from foundation import duck
 from foundation.lake import write_parquet
 from foundation.settings import Settings
 from warehouse.quality.result import GateResult
@@ -89,7 +89,7 @@ def write_history_into(files: list[Path], settings: Settings) -> None:
     for f in files:
         if not f.is_file():
             continue
-        con = duckdb.connect(str(f))
+        con = duck.connect(str(f))
         try:
             con.execute("CREATE OR REPLACE TABLE meta_quality_history AS SELECT CAST(run_at AS TIMESTAMPTZ) AS run_at, "
                         "audience, suite, success, blocking, expectations, failed_expectations FROM read_parquet(?) "
