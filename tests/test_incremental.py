@@ -202,3 +202,84 @@ def test_a_day_an_audience_may_not_see_leaves_its_file_as_published(home, tmp_pa
     full = build_all(home, gate=False, full=True, force=True)
     for a in AUDIENCES:
         assert_same_tables(incremental[a], full.audiences[a].candidate)
+
+
+def test_indicators_redo_only_the_fiscal_years_a_day_touches(home, tmp_path, monkeypatch):
+    """A warehouse over two Canadian fiscal years gets a day of the later one: mart_indicators keeps the
+    earlier year's rows as they were (its facts are not even read) and recomputes the touched years, in
+    every analyst file and the evaluator's work database; the files equal a full build's."""
+    keys = []  # (database, the (calendar, fiscal year)s mart_indicators was refreshed for)
+    real = refresh_module._refresh_by_key
+
+    def spy(con, db, table, query, spec):
+        if table == "mart_indicators":
+            keys.append((db, set(con.execute(f"SELECT * FROM {refresh_module.KEYS_PREFIX}{table}").fetchall())))
+        return real(con, db, table, query, spec)
+
+    monkeypatch.setattr(refresh_module, "_refresh_by_key", spy)
+    generate(home.inbox, dt.date(2027, 3, 31), 3, 120, seed=8, dirty_rate=0.0)
+    assert _ingest_days(home, home.inbox, {"2027-03-31", "2027-04-01"})  # both Canadian years in dim_date
+    first = build_all(home, gate=False)
+    con = duckdb.connect(str(first.audiences["ibet"].candidate), read_only=True)
+    years = set(con.execute("SELECT DISTINCT calendar, fiscal_year FROM mart_indicators").fetchall())
+    con.close()
+    assert {("CAN", "2026-27"), ("CAN", "2027-28"), ("USA", "FY2027")} <= years
+
+    # the day's RCMP file, its records of events in the later year only (a day's file also reports earlier
+    # days' events) and with no subject: no person becomes linked across agencies (or stops being), which
+    # would touch every year that person was seen in
+    rcmp = next(f for a, f in inbox_files(home.inbox) if a == "rcmp" and source_for(a, f.name)[1] == "2027-04-02")
+    with rcmp.open(newline="", encoding="utf-8-sig") as f:  # the ICD's BOM; narratives hold line breaks
+        header, *records = list(csv.reader(f))
+    at = header.index("reported_local")  # local time, behind UTC: a local April day is an April day in UTC
+    records = [r for r in records if r[at][:10] >= "2027-04-01"]
+    assert records
+    subject = [header.index(c) for c in header if c.startswith("subject_")]
+    (tmp_path / "inbox").mkdir()
+    with (tmp_path / "inbox" / rcmp.name).open("w", newline="", encoding="utf-8-sig") as f:
+        csv.writer(f, lineterminator="\r\n").writerows([header, *([("" if i in subject else v)
+                                                                    for i, v in enumerate(r)] for r in records)])
+    assert ingest_file("rcmp", tmp_path / "inbox" / rcmp.name, settings=home).rows_loaded == len(records)
+    second = build_all(home, gate=False)
+    assert all(b.touched_events for b in second.audiences.values())  # incremental, not a full build
+    assert sorted(db for db, _ in keys) == ["pub"] * 3 + ["work"]
+    for _, refreshed in keys:
+        assert {("CAN", "2027-28"), ("USA", "FY2027")} <= refreshed  # the day's years, in both calendars
+        assert ("CAN", "2026-27") not in refreshed  # the earlier year is kept
+    incremental = _kept(second, tmp_path / "incremental")
+    full = build_all(home, gate=False, full=True, force=True)
+    for a in AUDIENCES:
+        sizes = assert_same_tables(incremental[a], full.audiences[a].candidate)
+        assert sizes["mart_indicators"] > 0
+
+
+def test_a_changed_finance_file_redoes_the_indicators_of_its_years(home, tmp_path, monkeypatch):
+    """Program facts have no event: a corrected finance file touches the indicators of its Canadian fiscal
+    year (and of the US years that overlap it) through the comparison with what the build held before."""
+    keys = []
+    real = refresh_module._refresh_by_key
+
+    def spy(con, db, table, query, spec):
+        if table == "mart_indicators":
+            keys.append(set(con.execute(f"SELECT * FROM {refresh_module.KEYS_PREFIX}{table}").fetchall()))
+        return real(con, db, table, query, spec)
+
+    monkeypatch.setattr(refresh_module, "_refresh_by_key", spy)
+    generate(home.inbox, dt.date(2026, 11, 2), 2, 100, seed=3, dirty_rate=0.0)
+    assert _ingest_days(home, home.inbox, {"2026-11-02"}, program=True)
+    assert build_all(home, gate=False).published
+    finance = next(f for a, f in inbox_files(home.inbox) if a == "program" and f.name == "finance_2026-27.csv")
+    header, *lines = finance.read_text(encoding="utf-8").splitlines()
+    cells = lines[0].split(",")
+    at = header.split(",").index("actual_spending")
+    cells[at] = str(int(cells[at]) + 1000)
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / finance.name).write_text("\n".join([header, ",".join(cells), *lines[1:]]) + "\n",
+                                                    encoding="utf-8")
+    ingest_file("program", tmp_path / "inbox" / finance.name, settings=home)
+    second = build_all(home, gate=False)
+    assert keys and all({("CAN", "2026-27"), ("USA", "FY2026"), ("USA", "FY2027")} <= k for k in keys), keys
+    incremental = _kept(second, tmp_path / "incremental")
+    full = build_all(home, gate=False, full=True, force=True)
+    for a in AUDIENCES:
+        assert_same_tables(incremental[a], full.audiences[a].candidate)

@@ -17,10 +17,14 @@ the published file itself is never opened for writing) and redoes what changed s
   a mart declared ``refresh_by`` (its ``.yml``): one whose rows each depend on one key's records
   alone (``mart_cross_agency_links``: a pseudonym's sightings) keeps its other rows and has only
   the keys the touched events carry, before and after their refresh, deleted and recomputed,
-  its query reading the facts narrowed to the rows that carry those keys.
+  its query reading the facts narrowed to the rows that carry those keys. ``mart_indicators`` is
+  refreshed by calendar and fiscal year: its whole file reads the facts narrowed to the touched years'
+  days; the years only a comparison tells (a changed program fact, a person whose link across agencies
+  changed) are found against a ``snapshot`` taken before the facts were redone (``keys_at_refresh``).
 
 The result holds the same rows as a full build of the same lake (``tests/test_incremental.py``
-compares every table); only the physical order of the facts' rows differs.
+compares every table); only the physical order of the rows of the facts and of the key-refreshed marts
+differs.
 """
 from __future__ import annotations
 
@@ -74,17 +78,44 @@ def _collect_keys(con: duckdb.DuckDBPyConnection, database: str, marts: dict[str
                         + spec["keys"])
 
 
+def _snapshot(con: duckdb.DuckDBPyConnection, marts: dict[str, dict[str, Any]]) -> None:
+    """Keep, as temporary tables, what a key-refreshed mart's ``keys_at_refresh`` compares with the
+    refreshed build (``snapshot`` in its ``.yml``: taken before the touched events are redone)."""
+    for spec in marts.values():
+        for name, query in (spec.get("snapshot") or {}).items():
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(name)} AS {query}")
+
+
+def _drop_snapshots(con: duckdb.DuckDBPyConnection, marts: dict[str, dict[str, Any]]) -> None:
+    for spec in marts.values():
+        for name in spec.get("snapshot") or {}:
+            con.execute(f"DROP TABLE IF EXISTS temp.main.{_q(name)}")
+
+
+def _narrowed(database: str, table: str, spec: dict[str, Any]) -> dict[str, str]:
+    """The facts a key-refreshed mart reads, as views narrowed to the rows its collected keys need."""
+    keys = _q(KEYS_PREFIX + table)
+    return {t: f"SELECT * FROM {_q(database)}.main.{_q(t)} WHERE " + condition.replace("{keys}", keys)
+            for t, condition in spec["reads"].items()}
+
+
+def _final_keys(con: duckdb.DuckDBPyConnection, table: str, spec: dict[str, Any]) -> None:
+    """Complete the mart's key table just before it is refreshed (``keys_at_refresh``: keys that only the
+    marts redone before it, or the snapshot, tell), then make it distinct."""
+    keys = _q(KEYS_PREFIX + table)
+    if spec.get("keys_at_refresh"):
+        con.execute(f"INSERT INTO {keys} {spec['keys_at_refresh']}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {keys} AS SELECT DISTINCT * FROM {keys}")
+
+
 def _refresh_by_key(con: duckdb.DuckDBPyConnection, database: str, table: str, query: str,
                     spec: dict[str, Any]) -> int:
     """Delete the mart's rows of the collected keys and insert them recomputed; how many keys."""
     keys = _q(KEYS_PREFIX + table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {keys} AS SELECT DISTINCT * FROM {keys}")
     name = f"{_q(database)}.main.{_q(table)}"
     columns = ", ".join(map(_q, spec["key"]))
     con.execute(f"DELETE FROM {name} WHERE ({columns}) IN (SELECT {columns} FROM {keys})")
-    narrowed = {t: f"SELECT * FROM {_q(database)}.main.{_q(t)} WHERE " + condition.replace("{keys}", keys)
-                for t, condition in spec["reads"].items()}
-    with _shadowed(con, narrowed):
+    with _shadowed(con, _narrowed(database, table, spec)):
         con.execute(f"INSERT INTO {name} SELECT * FROM ({query}) SEMI JOIN {keys} USING ({columns})")
     return con.execute(f"SELECT count(*) FROM {keys}").fetchall()[0][0]
 
@@ -179,6 +210,7 @@ def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: P
     keyed = {t: _has_event_uid(con, database, t) for t, _ in facts}
     marts = keyed_marts(runner.REBUILT_LAYERS)
     with (_touched_list(con, since) if from_work else touched_only(con, staging_file, since)) as touched:
+        _snapshot(con, marts)
         _collect_keys(con, database, marts, first=True)
         for table, _ in reversed(facts):  # children first: their foreign keys point at fact_events
             name = f"{_q(database)}.main.{_q(table)}"
@@ -192,6 +224,24 @@ def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: P
             constraints.fill(con, table, f"INSERT INTO {_q(database)}.main.{_q(table)} {query}")
         _collect_keys(con, database, marts, first=False)
     return touched
+
+
+def _referenced_unchanged(con: duckdb.DuckDBPyConnection, database: str, layers: tuple[str, ...],
+                          kept: set[str]) -> set[str]:
+    """The models of ``layers`` a kept mart's foreign keys point at (``dim_indicator``): DuckDB will not drop
+    a table another one references, so each is kept as copied when its query gives the rows it holds; when
+    it does not, the mart is dropped from ``kept`` (``kept`` is updated) and rebuilt whole with it."""
+    queries = dict(constraints.models(layers))
+    frozen: set[str] = set()
+    for mart in sorted(kept):
+        refs = {target.split(".")[0] for target in (constraints.declared()[mart].get("references") or {}).values()}
+        refs &= set(queries)
+        if any(_differ(con, f"SELECT * FROM ({queries[r]})", f"SELECT * FROM {_q(database)}.main.{_q(r)}")
+               for r in refs):
+            kept.discard(mart)
+        else:
+            frozen |= refs
+    return frozen
 
 
 def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str, keyed: bool = True) -> None:
@@ -208,8 +258,9 @@ def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str, keyed: bool = T
                                          "(temporary AND table_name LIKE ?)",
                                          [database, KEYS_PREFIX + "%"]).fetchall()}
     kept = {t for t in marts if t in present and KEYS_PREFIX + t in present}
+    frozen = _referenced_unchanged(con, database, layers, kept)
     for table, _ in reversed(constraints.models(layers)):
-        if table not in kept:
+        if table not in kept | frozen:
             con.execute(f"DROP TABLE IF EXISTS {_q(database)}.main.{_q(table)}")
 
     def refresh(table: str, query: str) -> bool:
@@ -223,10 +274,20 @@ def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str, keyed: bool = T
         if not (model and refresh(*model)):
             c.execute(sql)
 
-    if keyed:
-        constraints.run_models(con, runner.sql_files(layers), database, refresh=refresh)
-    else:
-        runner.run_files(con, runner.sql_files(layers), run)
+    # a key-refreshed mart's whole file reads the narrowed facts: the statements before its model (the
+    # indicators' per-day totals) are the costly part, and they too need only its keys' rows
+    for f in runner.sql_files(layers):
+        table = f.stem.split("_", 1)[1]
+        if table in frozen:
+            continue
+        if table in kept:
+            _final_keys(con, table, marts[table])
+        with _shadowed(con, _narrowed(database, table, marts[table]) if table in kept else {}):
+            if keyed:
+                constraints.run_models(con, [f], database, refresh=refresh)
+            else:
+                runner.run_files(con, [f], run)
+    _drop_snapshots(con, marts)
 
 
 def copy_file(source: Path, target: Path) -> None:
