@@ -78,12 +78,22 @@ def _collect_keys(con: duckdb.DuckDBPyConnection, database: str, marts: dict[str
                         + spec["keys"])
 
 
-def _snapshot(con: duckdb.DuckDBPyConnection, marts: dict[str, dict[str, Any]]) -> None:
+def _covers_all(con: duckdb.DuckDBPyConnection, database: str, table: str, spec: dict[str, Any]) -> bool:
+    """Whether the mart's collected keys are every key it holds: then it is cheaper run whole (no
+    narrowing, no delete, no comparison), and gives the same rows."""
+    columns = ", ".join(map(_q, spec["key"]))
+    return not con.execute(f"SELECT EXISTS (SELECT {columns} FROM {_q(database)}.main.{_q(table)} "
+                           f"EXCEPT SELECT {columns} FROM {_q(KEYS_PREFIX + table)})").fetchall()[0][0]
+
+
+def _snapshot(con: duckdb.DuckDBPyConnection, database: str, marts: dict[str, dict[str, Any]]) -> None:
     """Keep, as temporary tables, what a key-refreshed mart's ``keys_at_refresh`` compares with the
-    refreshed build (``snapshot`` in its ``.yml``: taken before the touched events are redone)."""
-    for spec in marts.values():
-        for name, query in (spec.get("snapshot") or {}).items():
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(name)} AS {query}")
+    refreshed build (``snapshot`` in its ``.yml``: taken before the touched events are redone), unless the
+    touched events already touch every key (the mart is then run whole)."""
+    for table, spec in marts.items():
+        if spec.get("snapshot") and not _covers_all(con, database, table, spec):
+            for name, query in spec["snapshot"].items():
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(name)} AS {query}")
 
 
 def _drop_snapshots(con: duckdb.DuckDBPyConnection, marts: dict[str, dict[str, Any]]) -> None:
@@ -99,13 +109,17 @@ def _narrowed(database: str, table: str, spec: dict[str, Any]) -> dict[str, str]
             for t, condition in spec["reads"].items()}
 
 
-def _final_keys(con: duckdb.DuckDBPyConnection, table: str, spec: dict[str, Any]) -> None:
+def _final_keys(con: duckdb.DuckDBPyConnection, database: str, table: str, spec: dict[str, Any]) -> bool:
     """Complete the mart's key table just before it is refreshed (``keys_at_refresh``: keys that only the
-    marts redone before it, or the snapshot, tell), then make it distinct."""
+    marts redone before it, or the snapshot, tell), then make it distinct; False when the keys are
+    every key the mart holds (run it whole instead)."""
     keys = _q(KEYS_PREFIX + table)
+    if _covers_all(con, database, table, spec):
+        return False
     if spec.get("keys_at_refresh"):
         con.execute(f"INSERT INTO {keys} {spec['keys_at_refresh']}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {keys} AS SELECT DISTINCT * FROM {keys}")
+    return not _covers_all(con, database, table, spec)
 
 
 def _refresh_by_key(con: duckdb.DuckDBPyConnection, database: str, table: str, query: str,
@@ -210,8 +224,8 @@ def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: P
     keyed = {t: _has_event_uid(con, database, t) for t, _ in facts}
     marts = keyed_marts(runner.REBUILT_LAYERS)
     with (_touched_list(con, since) if from_work else touched_only(con, staging_file, since)) as touched:
-        _snapshot(con, marts)
         _collect_keys(con, database, marts, first=True)
+        _snapshot(con, database, marts)
         for table, _ in reversed(facts):  # children first: their foreign keys point at fact_events
             name = f"{_q(database)}.main.{_q(table)}"
             if keyed[table]:
@@ -280,8 +294,8 @@ def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str, keyed: bool = T
         table = f.stem.split("_", 1)[1]
         if table in frozen:
             continue
-        if table in kept:
-            _final_keys(con, table, marts[table])
+        if table in kept and not _final_keys(con, database, table, marts[table]):
+            kept.discard(table)  # every key touched: run whole, as a full build does
         with _shadowed(con, _narrowed(database, table, marts[table]) if table in kept else {}):
             if keyed:
                 constraints.run_models(con, [f], database, refresh=refresh)
