@@ -19,6 +19,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from foundation.sqltext import literal
+
 ROW = "_row"  #: 1-based record number within the file (or within the parent record)
 PARENT = "_parent"  #: 0-based position of the parent record in the parent level frame
 #: a reader's extra frame of top-level records it could not parse: ``(record, reason)``, no content
@@ -185,6 +187,49 @@ def _json_plan(schema: dict[str, pl.DataType]) -> tuple[str, str, str]:
     return keys, typed, fits
 
 
+#: RE2: a line prefix that ends outside any JSON string (what follows it is JSON syntax, not a string's text)
+_OUTSIDE_STRINGS = r'^(?:[^"\\]|"(?:[^"\\]|\\.)*")*'
+
+
+def _json_screen(schema: dict[str, pl.DataType]) -> str | None:
+    """RE2 pattern that matches every line that might hold a value of the wrong JSON type for its key (and
+    some lines that do not); None when the schema has a type it cannot vouch for (then every line is checked).
+
+    Lines it does not match are parsed once, typed; the lines it matches take the full check (the keys
+    parsed as JSON, each value's JSON type, ``_json_fits``), which gives the same records and reasons.
+    What it looks for, outside strings: a typed key whose value starts with a character its JSON type
+    cannot start with (a number ``-``, a digit or ``null``; a boolean ``t``, ``f``, ``n``; an object ``{``
+    or ``n``; an array ``[`` or ``n``), at any depth (a key of another object with the same name is only
+    checked more); an array element that is not an object (the lists are lists of objects); and ``\\u``
+    anywhere, since an escaped key (``"l\\u0061t"``) would not be seen."""
+    classes: dict[str, list[str]] = {}
+
+    def walk(name: str, dtype: pl.DataType, top: bool) -> bool:
+        def add(cls: str) -> None:
+            classes.setdefault(cls, []).append(re.escape(name))
+        if dtype == pl.Utf8:
+            return True
+        if dtype == pl.Float64:
+            add(r"[^-0-9n\s]")
+            return True
+        if dtype == pl.Boolean:
+            add(r"[^tfn\s]")
+            return True
+        if isinstance(dtype, pl.Struct):
+            add(r"[^{n\s]")
+            return all(walk(f.name, f.dtype, False) for f in dtype.fields)
+        if isinstance(dtype, pl.List) and top and isinstance(dtype.inner, pl.Struct):
+            add(r"[^\[n\s]")
+            return all(walk(f.name, f.dtype, False) for f in dtype.inner.fields)
+        return False
+
+    if not all(walk(k, t, True) for k, t in schema.items()):
+        return None
+    misfits = [f'"(?:{"|".join(sorted(set(names)))})"\\s*:\\s*{cls}' for cls, names in sorted(classes.items())]
+    elements = [r'[\[,]\s*[^"{\s\]]', r'[\[,]\s*"(?:[^"\\]|\\.)*"\s*[,\]]']
+    return r"\\u|" + _OUTSIDE_STRINGS + "(?:" + "|".join(misfits + elements) + ")"
+
+
 def _split_lines(data: bytes, before: int = 0) -> pa.Table:
     """Each line of ``data`` (its line break included) with its 1-based number (after ``before``
     lines): the line boundaries found by numpy, the bytes shared with ``data`` (zero copy), no loop
@@ -237,6 +282,11 @@ def iter_ndjson(path: Path, schema: dict[str, pl.DataType], batch_bytes: int
     if path.stat().st_size == 0:
         raise RejectedFile("empty file")
     structure, typed, fits = _json_plan(schema)
+    screen = _json_screen(schema)
+    # a line the screen passes, that starts an object and parses, is read once with the typed structure
+    fast = ("CASE WHEN s IS NOT NULL AND (ascii(s) = 123 OR ascii(ltrim(s, chr(32) || chr(9) || chr(13))) = 123) "
+            f"AND NOT regexp_matches(s, {literal(screen)}) THEN try(json_transform(s, '{typed}')) END"
+            if screen is not None else "NULL")
     con = duck.connect()
     total = bad = lines_before = 0
     starts_array = last_bad = False
@@ -253,16 +303,21 @@ def iter_ndjson(path: Path, schema: dict[str, pl.DataType], batch_bytes: int
             con.register("raw_lines", lines)
             con.execute(f"""CREATE OR REPLACE TEMP TABLE checked AS
                 WITH decoded AS (SELECT n, try(decode(line)) AS s FROM raw_lines),  -- the line break is JSON's blank
+                screened AS MATERIALIZED (
+                    SELECT n, s, {fast} AS v FROM decoded
+                    WHERE s IS NULL OR ascii(s) NOT IN (9, 10, 13, 32)
+                          OR trim(s, chr(32) || chr(9) || chr(10) || chr(13)) <> ''),
                 parsed AS (SELECT n, s, try(json_transform(s, '{structure}')) AS j  -- NULL: not JSON, or null
-                           FROM decoded WHERE s IS NULL OR ascii(s) NOT IN (9, 10, 13, 32)
-                                 OR trim(s, chr(32) || chr(9) || chr(10) || chr(13)) <> '')
-                SELECT n, s, {_LINE_REASONS.format(conforms=fits)} AS reason FROM parsed""")
+                           FROM screened WHERE v IS NULL)
+                SELECT n, s, v, NULL::VARCHAR AS reason FROM screened WHERE v IS NOT NULL
+                UNION ALL
+                SELECT n, s, NULL AS v, {_LINE_REASONS.format(conforms=fits)} AS reason FROM parsed""")
             con.unregister("raw_lines")
             malformed = con.sql("SELECT n AS record, reason FROM checked WHERE reason IS NOT NULL ORDER BY n").pl()
             count, last = con.execute("SELECT count(*), arg_max(reason IS NOT NULL, n) FROM checked").fetchall()[0]
             total, bad = total + count, bad + malformed.height
             last_bad = bool(last) if count else last_bad
-            records = con.sql(f"SELECT n AS {ROW}, unnest(json_transform(s, '{typed}')) FROM checked "
+            records = con.sql(f"SELECT n AS {ROW}, unnest(coalesce(v, json_transform(s, '{typed}'))) FROM checked "
                               "WHERE reason IS NULL ORDER BY n").to_arrow_table()
             df = pl.from_arrow(records)
             assert isinstance(df, pl.DataFrame)

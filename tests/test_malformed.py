@@ -194,3 +194,79 @@ def test_a_json_lines_file_is_still_rejected_whole_when_truncated_not_json_lines
     result = ingest_file("cbsa", bad, settings=good)
     assert result.status == "rejected" and words in result.reason, result.reason
     assert not [p for p in good.lake.rglob("*") if p.is_file()]
+
+
+#: lines that fit CBSA's JSON types or not, in every way the screen of the JSON Lines reader must see
+#: (readers._json_screen): misfits at the top, in an object, in a list's object; escaped keys; elements of a
+#: list that are not objects; look-alikes inside strings; whitespace around the colon
+_SCREENED = [
+    '{"event_ref": "A1", "location": {"lat": 45.1, "lon": -73.4}, "between_ports": true}',
+    '{"event_ref": "A2", "location": {"lat": "45.1", "lon": -73.4}}',
+    '{"event_ref": "A3", "location": {"lat"  :  "north", "lon": -73.4}}',
+    '{"event_ref": "A4", "between_ports": "yes"}',
+    '{"event_ref": "A5", "between_ports": 1}',
+    '{"event_ref": "A6", "location": [45.1, -73.4]}',
+    '{"event_ref": "A7", "persons": {"family_name": "X"}}',
+    '{"event_ref": "A8", "persons": [{"family_name": "X", "travel_doc": "P123"}]}',
+    '{"event_ref": "A9", "persons": [{"family_name": "X"}, 5]}',
+    '{"event_ref": "B1", "persons": [{"family_name": "X"}, "Y"]}',
+    '{"event_ref": "B2", "persons": [null, {"family_name": "X"}]}',
+    '{"event_ref": "B3", "goods": [{"commodity": "COCAINE", "quantity": "2", "uom": "kg"}]}',
+    '{"event_ref": "B4", "goods": [{"commodity": "COCAINE", "quantity": 2, "value_cad": true}]}',
+    '{"event_ref": "B5", "l\\u006fcation": {"lat": "x"}}',
+    '{"event_ref": "B6", "location": {"l\\u0061t": "north"}}',
+    '{"event_ref": "B7", "officer_notes": "saw \\"lat\\": \\"x\\", [1, 2], then left", "goods": []}',
+    '{"event_ref": "B8", "officer_notes": "a, b, c", "persons": [], "location": null, "between_ports": null}',
+    '{"event_ref": "B9", "extra": {"lat": "x"}, "tags": [1, "two"]}',
+    '{"event_ref": "C1", "conveyance": "truck"}',
+    '{"event_ref": "C2", "conveyance": {"mode": 5, "plate": ["A"]}}',
+    '{"event_ref": "C3", "persons": [{"travel_doc": {"type": "P", "number": 12345, "issuer": null}}]}',
+    '{"event_ref": "C4", "location": {"lat": -0.0, "lon": 1e3}, "goods": [{"quantity": -2.5}]}',
+    '{"event_ref": "C5", "location": {"lat": 45.1, "lon": -73.4}}{"x": 1}',
+    '   {"event_ref": "C6", "between_ports": false}',
+    '[{"event_ref": "C7"}]',
+    '{"event_ref": "C8", "between_ports": tru}',
+]
+
+
+def test_the_json_screen_reads_every_line_as_the_full_check_does(tmp_path, monkeypatch):
+    """The JSON Lines reader parses most lines once (readers._json_screen passes them); the records and the
+    reasons are exactly those of the full check (every line's keys parsed as JSON, each value's JSON type
+    checked), and a generated day's lines do take the fast path."""
+    import duckdb
+    import polars as pl
+
+    from contracts import readers
+    from transforms.cbsa import JSON_SCHEMA
+
+    f = tmp_path / "cbsa.jsonl"
+    fitting = [f'{{"event_ref": "G{i}", "location": {{"lat": 45.{i}, "lon": -73.4}}, "persons": [{{"family_name": '
+               f'"N{i}", "travel_doc": {{"number": "P{i}"}}}}], "goods": [{{"quantity": {i}}}]}}' for i in range(100)]
+    f.write_text("\n".join(_SCREENED * 3 + fitting) + "\n", encoding="utf-8")  # the good lines outnumber the bad
+
+    def read() -> tuple[pl.DataFrame, pl.DataFrame]:
+        parts = list(readers.iter_ndjson(f, JSON_SCHEMA, 1 << 20))
+        return pl.concat([p[0] for p in parts]), pl.concat([p[1] for p in parts])
+
+    screened = read()
+    with monkeypatch.context() as m:
+        m.setattr(readers, "_json_screen", lambda schema: None)  # every line takes the full check
+        full = read()
+    assert screened[0].equals(full[0]) and screened[1].equals(full[1])
+    assert full[1].height >= 3 * 15 and full[0].height >= 3 * 5  # both kinds are there
+    assert full[1].height and full[0].height  # both kinds are there
+    pattern = readers._json_screen(JSON_SCHEMA)
+    con = duckdb.connect()
+
+    def flagged(lines: list[str]) -> set[str]:
+        return {r[0] for r in con.execute("SELECT s FROM unnest(?::VARCHAR[]) AS t(s) WHERE regexp_matches(s, ?)",
+                                          [lines, pattern]).fetchall()}
+
+    # every line the full check finds a value of the wrong type in is one the screen flags
+    typed_bad = {_SCREENED[(r - 1) % len(_SCREENED)] for r, why in full[1].rows()
+                 if why == "a value of the wrong JSON type for its key" and r <= 3 * len(_SCREENED)}
+    assert len(typed_bad) >= 10 and typed_bad <= flagged(_SCREENED)
+    # and a generated day's lines (names in UTF-8, notes with commas and quotes) are read once
+    generate(tmp_path / "inbox", dt.date(2026, 11, 3), 1, 200, seed=5, dirty_rate=0.0)
+    day = (tmp_path / "inbox" / "cbsa" / "cbsa_enforcement_2026-11-03.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(flagged(day)) * 10 < len(day)
