@@ -270,8 +270,9 @@ def iter_ndjson(path: Path, schema: dict[str, pl.DataType], batch_bytes: int
     Yields per batch the records (``_row`` = their line number) and the malformed lines as
     ``(record, reason)``: a line that is not UTF-8, not JSON, not a JSON object, or that holds a value of
     the wrong JSON type for its key (text where a number is due) is a quarantined record, and every other
-    line goes on (one bad line must not cost the day's file). Parsing is DuckDB's: each line's keys, the
-    JSON types of its nested values (to check them), then its typed values once it fits. Blank lines
+    line goes on (one bad line must not cost the day's file). Parsing is DuckDB's: a line the screen passes
+    (``_json_screen``) is parsed once, typed; a line it flags, its keys, the JSON types of its nested values
+    (to check them), then its typed values once it fits. Blank lines
     are not records. The whole file is rejected (``RejectedFile``, raised once every batch has been
     read: a caller keeps nothing before the end) when it is empty, truncated (its last line cut
     without a line break and unparsable), not JSON Lines at all (no line is a JSON object), or when
