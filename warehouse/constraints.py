@@ -29,6 +29,11 @@ class ConstraintError(RuntimeError):
     """A declared key does not hold in the built data."""
 
 
+def model_name(path: Path) -> str:
+    """The table a model's file defines, by the layers' naming (``<NN>_<table>.sql`` / ``.yml``)."""
+    return path.stem.split("_", 1)[1]
+
+
 def declaration_files() -> list[Path]:
     """The models' declaration files, in the models' order."""
     return [f.with_suffix(".yml") for f in sql_files(AUDIENCE_LAYERS) if f.with_suffix(".yml").is_file()]
@@ -37,7 +42,7 @@ def declaration_files() -> list[Path]:
 @lru_cache(maxsize=1)
 def declared() -> dict[str, dict[str, Any]]:
     """table -> {primary_key, references: {column: "table.column"}, not_null, accepted_values}, in model order."""
-    return {f.stem.split("_", 1)[1]: yaml.safe_load(f.read_text()) or {} for f in declaration_files()}
+    return {model_name(f): yaml.safe_load(f.read_text()) or {} for f in declaration_files()}
 
 
 def checks_sql(present: set[str]) -> str:

@@ -110,16 +110,17 @@ def _narrowed(database: str, table: str, spec: dict[str, Any]) -> dict[str, str]
 
 
 def _final_keys(con: duckdb.DuckDBPyConnection, database: str, table: str, spec: dict[str, Any]) -> bool:
-    """Complete the mart's key table just before it is refreshed (``keys_at_refresh``: keys that only the
-    marts redone before it, or the snapshot, tell), then make it distinct; False when the keys are
-    every key the mart holds (run it whole instead)."""
+    """Make the mart's key table distinct and complete it just before the mart is refreshed
+    (``keys_at_refresh``: keys that only the marts redone before it, or the snapshot, tell); False when
+    the keys are every key the mart holds (run it whole instead)."""
     keys = _q(KEYS_PREFIX + table)
     if _covers_all(con, database, table, spec):
         return False
-    if spec.get("keys_at_refresh"):
-        con.execute(f"INSERT INTO {keys} {spec['keys_at_refresh']}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {keys} AS SELECT DISTINCT * FROM {keys}")
-    return not _covers_all(con, database, table, spec)
+    if not spec.get("keys_at_refresh"):
+        return True
+    con.execute(f"INSERT INTO {keys} SELECT * FROM ({spec['keys_at_refresh']}) EXCEPT SELECT * FROM {keys}")
+    return not _covers_all(con, database, table, spec)  # the keys it added may be the rest
 
 
 def _refresh_by_key(con: duckdb.DuckDBPyConnection, database: str, table: str, query: str,
@@ -240,12 +241,12 @@ def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: P
     return touched
 
 
-def _referenced_unchanged(con: duckdb.DuckDBPyConnection, database: str, layers: tuple[str, ...],
+def _referenced_unchanged(con: duckdb.DuckDBPyConnection, database: str, queries: dict[str, str],
                           kept: set[str]) -> set[str]:
     """The models of ``layers`` a kept mart's foreign keys point at (``dim_indicator``): DuckDB will not drop
     a table another one references, so each is kept as copied when its query gives the rows it holds; when
-    it does not, the mart is dropped from ``kept`` (``kept`` is updated) and rebuilt whole with it."""
-    queries = dict(constraints.models(layers))
+    it does not, the mart is dropped from ``kept`` (``kept`` is updated) and rebuilt whole with it.
+    ``queries``: the layers' models, table -> query."""
     frozen: set[str] = set()
     for mart in sorted(kept):
         refs = {target.split(".")[0] for target in (constraints.declared()[mart].get("references") or {}).values()}
@@ -272,8 +273,9 @@ def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str, keyed: bool = T
                                          "(temporary AND table_name LIKE ?)",
                                          [database, KEYS_PREFIX + "%"]).fetchall()}
     kept = {t for t in marts if t in present and KEYS_PREFIX + t in present}
-    frozen = _referenced_unchanged(con, database, layers, kept)
-    for table, _ in reversed(constraints.models(layers)):
+    models = constraints.models(layers)
+    frozen = _referenced_unchanged(con, database, dict(models), kept)
+    for table, _ in reversed(models):
         if table not in kept | frozen:
             con.execute(f"DROP TABLE IF EXISTS {_q(database)}.main.{_q(table)}")
 
@@ -291,7 +293,7 @@ def rebuild_marts(con: duckdb.DuckDBPyConnection, database: str, keyed: bool = T
     # a key-refreshed mart's whole file reads the narrowed facts: the statements before its model (the
     # indicators' per-day totals) are the costly part, and they too need only its keys' rows
     for f in runner.sql_files(layers):
-        table = f.stem.split("_", 1)[1]
+        table = constraints.model_name(f)
         if table in frozen:
             continue
         if table in kept and not _final_keys(con, database, table, marts[table]):
