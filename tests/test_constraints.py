@@ -73,3 +73,40 @@ def test_an_engine_error_in_a_model_names_its_file_in_both_runners(tmp_path):
             run(con)
         assert f"{tmp_path.name}/20_fact_broken.sql" in str(err.value) and "no_such_column" in str(err.value)
         con.close()
+
+
+def test_every_file_lists_its_relationships_and_the_engine_keys_only_the_engine_ones(published):
+    """``meta_relationships`` holds every declared reference of a file's tables; DuckDB's foreign keys are
+    exactly those marked ``engine`` (the event facts' are the gate's: no index on millions of rows), and the
+    gate's integrity checks cover every one, however checked."""
+    from foundation.settings import AUDIENCES
+    from warehouse.build import published_path
+    from warehouse.constraints import checks_sql, declared
+
+    gate_checked = {(t, c) for t, spec in declared().items() if spec.get("references_checked_by") == "gate"
+                    for c in spec.get("references") or {}}
+    assert ("fact_events", "region_code") in gate_checked and ("fact_seizures", "event_uid") in gate_checked
+    for audience in AUDIENCES:
+        con = duckdb.connect(str(published_path(published["settings"], audience)), read_only=True)
+        listed = con.execute("SELECT table_name, column_name, referenced_table || '.' || referenced_column, checked_by "
+                             "FROM meta_relationships").fetchall()
+        engine = {(t, cols[0], f"{rt}.{rc[0]}") for t, cols, rt, rc in con.execute(
+            "SELECT table_name, constraint_column_names, referenced_table, referenced_column_names "
+            "FROM duckdb_constraints() WHERE constraint_type = 'FOREIGN KEY'").fetchall()}
+        present = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        con.close()
+        assert engine == {(t, c, target) for t, c, target, by in listed if by == "engine"}, audience
+        expected = {(t, c, target) for t, spec in declared().items() if t in present
+                    for c, target in (spec.get("references") or {}).items() if target.split(".")[0] in present}
+        assert {(t, c, target) for t, c, target, _ in listed} == expected, audience
+        assert {(t, c) for t, c, _, by in listed if by == "gate"} == {(t, c) for t, c in gate_checked if t in present}
+        rules = checks_sql(present)
+        assert all(f"'{c} -> {target}'" in rules for t, c, target, _ in listed), audience
+
+
+def test_an_unknown_checker_of_references_is_refused():
+    from warehouse.constraints import references_checked_by
+
+    assert references_checked_by("t", {}) == "engine"
+    with pytest.raises(ValueError, match="t.yml: references_checked_by is 'nobody'"):
+        references_checked_by("t", {"references_checked_by": "nobody"})

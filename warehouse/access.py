@@ -90,7 +90,8 @@ def describe(settings: Settings, audience: str, table: str) -> tuple[str, list[t
 
 
 def constraint_labels(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    """column -> ``PK`` and/or ``FK → table.column`` from the file's declared constraints."""
+    """column -> ``PK`` and/or ``FK → table.column`` from the file's declared keys: the engine's
+    constraints, and ``meta_relationships`` for the references the quality gate checks (marked ``(gate)``)."""
     out: dict[str, list[str]] = {}
     for ctype, cols, ref_table, ref_cols in con.execute(
             "SELECT constraint_type, constraint_column_names, referenced_table, referenced_column_names "
@@ -99,6 +100,11 @@ def constraint_labels(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, s
             [table]).fetchall():
         for i, c in enumerate(cols):
             out.setdefault(c, []).append("PK" if ctype == "PRIMARY KEY" else f"FK → {ref_table}.{ref_cols[i]}")
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta_relationships'").fetchall()[0][0]:
+        for c, ref_table, ref_col in con.execute(
+                "SELECT column_name, referenced_table, referenced_column FROM meta_relationships "
+                "WHERE table_name = ? AND checked_by = 'gate' ORDER BY referenced_table", [table]).fetchall():
+            out.setdefault(c, []).append(f"FK → {ref_table}.{ref_col} (gate)")
     return {c: ", ".join(v) for c, v in out.items()}
 
 

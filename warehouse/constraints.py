@@ -1,7 +1,13 @@
 """Each model's declarations (``sql/<layer>/<NN>_<table>.yml``, beside its SQL): keys and expectations.
 
 Like a dbt ``schema.yml``: ``primary_key``, ``references`` (foreign keys), ``not_null`` and
-``accepted_values``. Keys are declared in every built file: DuckDB declares keys only in
+``accepted_values``, and ``references_checked_by``: ``engine`` (the default: DuckDB's foreign
+keys) or ``gate`` (the event facts: the quality gate checks them and blocks the build, the engine
+does not). An engine foreign key costs an index on the referencing column, filled and checked row
+by row: on the event facts (millions of rows) that was 2.4x the time to fill them and half the
+file (benchmarks/RESULTS.md, 2026-12-08), for a guarantee the gate gives before any file is
+published. Every file lists its relationships, however checked, in ``meta_relationships``
+(``relationships_sql``), which ``ibet describe`` reads. Keys are declared in every built file: DuckDB declares keys only in
 ``CREATE TABLE`` and the models are written ``CREATE TABLE AS``, so ``run_models`` creates each
 keyed model with its keys from its query's columns and fills it once, in the models' order
 (referenced tables first); ``apply`` keys the tables copied in without them (the evaluator
@@ -75,6 +81,48 @@ def checks_sql(present: set[str]) -> str:
     return "SELECT * FROM (" + " UNION ALL ".join(parts) + ") AS t(model, rule, failures)"
 
 
+#: Who checks a model's ``references``: DuckDB as rows go in, or the quality gate before publication.
+CHECKED_BY = ("engine", "gate")
+
+
+def references_checked_by(table: str, spec: dict[str, Any]) -> str:
+    """``engine`` or ``gate`` for a model's ``references`` (``references_checked_by`` in its ``.yml``)."""
+    by = spec.get("references_checked_by", "engine")
+    if by not in CHECKED_BY:
+        raise ValueError(f"{table}.yml: references_checked_by is {by!r}, not one of {', '.join(CHECKED_BY)}")
+    return by
+
+
+def relationships_sql(present: set[str]) -> str:
+    """``meta_relationships``' rows for the tables ``present``: every declared reference between two of
+    them, and who checks it (``engine``: a DuckDB foreign key; ``gate``: the quality gate's integrity
+    suite, which blocks publication). BI tools and ``ibet describe`` find the joins there."""
+    rows = [f"({sql_literal(table)}, {sql_literal(column)}, {sql_literal(target.split('.')[0])}, "
+            f"{sql_literal(target.split('.')[1])}, {sql_literal(references_checked_by(table, spec))})"
+            for table, spec in declared().items() if table in present
+            for column, target in (spec.get("references") or {}).items() if target.split(".")[0] in present]
+    columns = "table_name, column_name, referenced_table, referenced_column, checked_by"
+    if not rows:
+        return (f"SELECT * FROM (SELECT NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR) "
+                f"AS t({columns}) WHERE FALSE")
+    return f"SELECT * FROM (VALUES {', '.join(rows)}) AS t({columns}) ORDER BY ALL"
+
+
+def write_relationships(con: duckdb.DuckDBPyConnection, database: str) -> None:
+    """(Re)write ``meta_relationships`` in ``database`` from the declarations of the tables it holds."""
+    name = f"{_q(database)}.main.meta_relationships"
+    present = _present(con, database) - {"meta_relationships"}
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS {relationships_sql(present)}")
+    con.execute(f"COMMENT ON TABLE {name} IS 'Every foreign key of this file: the column, the key it points at, "
+                f"and who checks it (engine: DuckDB as rows go in; gate: the quality gate, before publication).'")
+    for column, text in (("table_name", "The referencing table."), ("column_name", "The referencing column."),
+                         ("referenced_table", "The table it points at."),
+                         ("referenced_column", "That table's key column."),
+                         ("checked_by", "engine (a DuckDB foreign key) or gate (the quality gate's integrity "
+                                        "suite: a build with an orphan row is never published).")):
+        con.execute(f"COMMENT ON COLUMN {name}.{_q(column)} IS {sql_literal(text)}")
+
+
 def _present(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
     return {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
                                       "AND NOT temporary", [database]).fetchall()}
@@ -87,11 +135,13 @@ def _keyed(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
         "AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')", [database]).fetchall()}
 
 
-def _key_clauses(spec: dict[str, Any], present: set[str]) -> list[str]:
+def _key_clauses(table: str, spec: dict[str, Any], present: set[str]) -> list[str]:
+    """The key clauses of ``CREATE TABLE``: the primary key, and the foreign keys the engine checks."""
     parts = []
     if spec.get("primary_key"):
         parts.append(f"PRIMARY KEY ({', '.join(map(_q, spec['primary_key']))})")
-    for column, target in (spec.get("references") or {}).items():
+    engine = references_checked_by(table, spec) == "engine"
+    for column, target in (spec.get("references") or {}).items() if engine else ():
         ref_table, ref_col = target.split(".")
         if ref_table in present:
             parts.append(f"FOREIGN KEY ({_q(column)}) REFERENCES {_q(ref_table)} ({_q(ref_col)})")
@@ -148,7 +198,8 @@ def run_models(con: duckdb.DuckDBPyConnection, files: list[Path], database: str,
     ``refresh(table, query)`` may bring a model up to date in place instead (an incremental build
     recomputes some marts by key: ``incremental.py``); it returns False when it did not.
     """
-    specs = {t: s for t, s in declared().items() if s.get("primary_key") or s.get("references")}
+    specs = {t: s for t, s in declared().items()
+             if s.get("primary_key") or (s.get("references") and references_checked_by(t, s) == "engine")}
 
     def run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
         model = model_of(sql)
@@ -165,7 +216,7 @@ def run_models(con: duckdb.DuckDBPyConnection, files: list[Path], database: str,
         cols = con.execute(f"DESCRIBE {query}").fetchall()
         # foreign keys go in CREATE TABLE (DuckDB adds no other way); the primary key is added
         # after the rows, built from them at once: 2-3x cheaper than one index insert per row
-        body = [f"{_q(c)} {t}" for c, t, *_ in cols] + _key_clauses({**spec, "primary_key": None},
+        body = [f"{_q(c)} {t}" for c, t, *_ in cols] + _key_clauses(table, {**spec, "primary_key": None},
                                                                       _present(con, database))
         con.execute(f"DROP TABLE IF EXISTS {name}")
         con.execute(f"CREATE TABLE {name} ({', '.join(body)})")
@@ -187,7 +238,7 @@ def apply(con: duckdb.DuckDBPyConnection, database: str) -> None:
         if table not in present or table in keyed:
             continue
         name = f"{_q(database)}.main.{_q(table)}"
-        foreign = _key_clauses({**spec, "primary_key": None}, present)
+        foreign = _key_clauses(table, {**spec, "primary_key": None}, present)
         if foreign:  # foreign keys exist only from CREATE TABLE: the table is re-created with them
             _recreate(con, database, table, foreign)
         _add_primary_key(con, table, name, spec)
