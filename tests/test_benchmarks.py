@@ -30,3 +30,13 @@ def test_the_scale_benchmark_builds_a_month_and_one_more_day(tmp_path):
     slowest = dict(re.findall(r"^- (full|one more day): (.*)$", run.stdout, re.M))
     assert "20_facts/" in slowest["full"] and "30_marts/" in slowest["full"]
     assert "30_marts/" in slowest["one more day"]
+
+
+def test_every_hand_written_mutant_still_finds_its_text():
+    """``make mutation`` replaces each mutant's text, which must occur exactly once: a mutant whose text
+    the code no longer holds would silently test nothing."""
+    from ibet.benchmarks.sql_mutants import SQL_MUTANTS
+
+    root = Path(__file__).resolve().parents[1]
+    for m in SQL_MUTANTS:
+        assert (root / m.file).read_text().count(m.old) == 1, (m.file, m.what)

@@ -16,7 +16,7 @@ from tests.conftest import inbox_files
 from warehouse import incremental as refresh_module
 from warehouse import shared_facts
 from warehouse.build import build_all, incremental_since
-from warehouse.staging import RefreshResult
+from warehouse.staging import RefreshResult, latest_sql, staging_path
 
 ANALYSTS = [a for a in AUDIENCES if a != "evaluator"]
 
@@ -98,6 +98,14 @@ def test_a_day_added_and_a_day_corrected_give_the_files_a_full_build_gives(home,
 
     second = build_all(home, gate=False)
     assert second.published
+    # the latest version of each event, kept in step by the refreshes, is what ranking every staged version gives
+    con = duckdb.connect(str(staging_path(home)), read_only=True)
+    kept = "SELECT * FROM stg_latest"
+    assert con.execute(f"SELECT (SELECT count(*) FROM ({kept} EXCEPT ALL {latest_sql()})), "
+                       f"(SELECT count(*) FROM ({latest_sql()} EXCEPT ALL {kept}))").fetchall() == [(0, 0)]
+    assert con.execute("SELECT count(*) FILTER (WHERE versions > 1) > 0, count(DISTINCT event_uid) = count(*) "
+                       "FROM stg_latest").fetchall() == [(True, True)]  # ICE's re-sent cases: versions to choose from
+    con.close()
     redone = {a: b.touched_events for a, b in second.audiences.items()}
     assert ("fact_seizures", True) in copied and ("fact_finance", False) in copied  # facts copied from work
     # the cross-agency links were refreshed by key in the work database and the three analyst files,

@@ -166,7 +166,7 @@ def touched_only(con: duckdb.DuckDBPyConnection, staging_file: Path, since: int)
     con.execute("ATTACH ':memory:' AS staged")
     try:
         touched = _list_touched(con, "ibet_lake", since)
-        event_tables = {f"stg_{t}" for t in EVENT_TABLES}
+        event_tables = {f"stg_{t}" for t in EVENT_TABLES} | {"stg_latest"}
         for (table,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'ibet_lake'"
                                     ).fetchall():
             narrow = " SEMI JOIN ibet_touched USING (event_uid)" if table in event_tables else ""

@@ -73,9 +73,34 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     # the touch log: which events each refresh replaced, so that a build can redo only those
     con.execute("CREATE TABLE IF NOT EXISTS stg_touched (seq BIGINT, event_uid VARCHAR)")
     con.execute("CREATE TABLE IF NOT EXISTS stg_sequence (epoch VARCHAR, seq BIGINT)")
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'stg_latest' "
+                       "AND database_name = current_database()").fetchall()[0][0]:
+        # a copy staged before the table existed gets it whole
+        con.execute(f"CREATE TABLE stg_latest AS {latest_sql()}")
     con.execute("INSERT INTO stg_sequence SELECT CAST(uuid() AS VARCHAR), 0 WHERE NOT EXISTS (SELECT 1 FROM stg_sequence)")
     for c, t in MANIFEST_COLUMNS:
         con.execute(f"ALTER TABLE stg_manifest ADD COLUMN IF NOT EXISTS {c} {t}")
+
+
+def latest_sql(where: str = "") -> str:
+    """Which staged row of each event (``where``: of these events) is its latest version, and how many
+    versions the lake holds: the latest extract wins, then the last row of the file, then the partition
+    path (a tie is broken the same way every time).
+
+    ``stg_latest`` holds it, kept in step by ``refresh`` for the events each refresh touches, so that a
+    build joins it (``00_staging``) instead of ranking every staged version again in each statement and
+    each audience file that reads the events."""
+    return ("SELECT event_uid, _partition, source_row, extract_date, versions FROM ("
+            "SELECT event_uid, _partition, source_row, extract_date, row_number() OVER (PARTITION BY event_uid "
+            "ORDER BY extract_date DESC, source_row DESC, _partition DESC) AS version_rank, "
+            f"count(*) OVER (PARTITION BY event_uid) AS versions FROM stg_events {where}) WHERE version_rank = 1")
+
+
+def _relatest(con: duckdb.DuckDBPyConnection, seq: int) -> None:
+    """Bring ``stg_latest`` up to date for the events refresh ``seq`` touched (removed, added or replaced)."""
+    touched = "event_uid IN (SELECT event_uid FROM stg_touched WHERE seq = $seq)"
+    con.execute(f"DELETE FROM stg_latest WHERE {touched}", {"seq": seq})
+    con.execute(f"INSERT INTO stg_latest {latest_sql('WHERE ' + touched)}", {"seq": seq})
 
 
 def _touch(con: duckdb.DuckDBPyConnection, table: str, partitions: list[str], seq: int) -> None:
@@ -204,6 +229,7 @@ def _refresh(con: duckdb.DuckDBPyConnection, store: LakeStore, result: RefreshRe
                     _touch(con, table, changed, result.sequence)
             result.changed += changed
             result.removed += removed
+        _relatest(con, result.sequence)
         manifests = _manifests(store)
         con.execute("DELETE FROM stg_manifest")
         con.register("manifests_in", manifests)
