@@ -75,38 +75,43 @@ def test_an_engine_error_in_a_model_names_its_file_in_both_runners(tmp_path):
         con.close()
 
 
-def test_every_file_lists_its_relationships_and_the_engine_keys_only_the_engine_ones(published):
-    """``meta_relationships`` holds every declared reference of a file's tables; DuckDB's foreign keys are
-    exactly those marked ``engine`` (the event facts' are the gate's: no index on millions of rows), and the
-    gate's integrity checks cover every one, however checked."""
+def test_every_file_lists_its_keys_and_the_engine_holds_only_the_engine_ones(published):
+    """``meta_keys`` holds every declared key of a file's tables; DuckDB's constraints are exactly those marked
+    ``engine`` (the event facts' are the gate's: no index on millions of rows), and the gate's integrity checks
+    cover every one, however checked."""
     from foundation.settings import AUDIENCES
     from warehouse.build import published_path
     from warehouse.constraints import checks_sql, declared
 
-    gate_checked = {(t, c) for t, spec in declared().items() if spec.get("references_checked_by") == "gate"
-                    for c in spec.get("references") or {}}
-    assert ("fact_events", "region_code") in gate_checked and ("fact_seizures", "event_uid") in gate_checked
+    gate_checked = {t for t, spec in declared().items() if spec.get("keys_checked_by") == "gate"}
+    assert {"fact_events", "fact_seizures", "fact_subject_sightings"} <= gate_checked
     for audience in AUDIENCES:
         con = duckdb.connect(str(published_path(published["settings"], audience)), read_only=True)
-        listed = con.execute("SELECT table_name, column_name, referenced_table || '.' || referenced_column, checked_by "
-                             "FROM meta_relationships").fetchall()
-        engine = {(t, cols[0], f"{rt}.{rc[0]}") for t, cols, rt, rc in con.execute(
-            "SELECT table_name, constraint_column_names, referenced_table, referenced_column_names "
-            "FROM duckdb_constraints() WHERE constraint_type = 'FOREIGN KEY'").fetchall()}
+        shape = ("table_name, constraint_type, constraint_column_names, coalesce(referenced_table, ''), "
+                 "coalesce(referenced_column_names, [])")
+        listed = con.execute(f"SELECT {shape}, checked_by FROM meta_keys").fetchall()
+        engine = con.execute(f"SELECT {shape} FROM duckdb_constraints() WHERE constraint_type IN "
+                             "('PRIMARY KEY', 'FOREIGN KEY')").fetchall()
         present = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         con.close()
-        assert engine == {(t, c, target) for t, c, target, by in listed if by == "engine"}, audience
-        expected = {(t, c, target) for t, spec in declared().items() if t in present
-                    for c, target in (spec.get("references") or {}).items() if target.split(".")[0] in present}
-        assert {(t, c, target) for t, c, target, _ in listed} == expected, audience
-        assert {(t, c) for t, c, _, by in listed if by == "gate"} == {(t, c) for t, c in gate_checked if t in present}
+        assert sorted(engine) == sorted(k[:-1] for k in listed if k[-1] == "engine"), audience
+        expected = {(t, "PRIMARY KEY", tuple(spec["primary_key"])) for t, spec in declared().items()
+                    if t in present and spec.get("primary_key")}
+        expected |= {(t, "FOREIGN KEY", (c,), *target.split(".")) for t, spec in declared().items() if t in present
+                     for c, target in (spec.get("references") or {}).items() if target.split(".")[0] in present}
+        assert {(t, kind, tuple(cols), *((rt, rc[0]) if rt else ())) for t, kind, cols, rt, rc, _ in listed} \
+            == expected, audience
+        assert {t for t, *_, by in listed if by == "gate"} == gate_checked & present, audience
+        assert ("fact_events" in present) == ("fact_events" in gate_checked & present)  # analyst files hold them
         rules = checks_sql(present)
-        assert all(f"'{c} -> {target}'" in rules for t, c, target, _ in listed), audience
+        for t, kind, cols, rt, rc, _ in listed:
+            rule = f"'unique {', '.join(cols)}'" if kind == "PRIMARY KEY" else f"'{cols[0]} -> {rt}.{rc[0]}'"
+            assert rule in rules, (audience, t, rule)
 
 
-def test_an_unknown_checker_of_references_is_refused():
-    from warehouse.constraints import references_checked_by
+def test_an_unknown_checker_of_keys_is_refused():
+    from warehouse.constraints import keys_checked_by
 
-    assert references_checked_by("t", {}) == "engine"
-    with pytest.raises(ValueError, match="t.yml: references_checked_by is 'nobody'"):
-        references_checked_by("t", {"references_checked_by": "nobody"})
+    assert keys_checked_by("t", {}) == "engine"
+    with pytest.raises(ValueError, match="t.yml: keys_checked_by is 'nobody'"):
+        keys_checked_by("t", {"keys_checked_by": "nobody"})

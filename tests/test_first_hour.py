@@ -151,14 +151,15 @@ def test_tables_and_describe_show_descriptions_and_keys(published):
     assert all(t["description"] for t in tables.values())
     d = _cli(s.home, "describe", "fact_seizures", "-f", "json")
     cols = {c["column"]: c for c in json.loads(d.stdout)}
-    # the event facts' references are the gate's to check (no engine index on millions of rows): shown all the same
-    assert cols["event_uid"]["key"] == "PK, FK → fact_events.event_uid (gate)"
+    # the event facts' keys are the gate's to check (no engine index on millions of rows): shown all the same
+    assert cols["event_uid"]["key"] == "PK (gate), FK → fact_events.event_uid (gate)"
     assert cols["commodity"]["key"] == "FK → dim_commodity.commodity (gate)"
     assert cols["value_cad"]["description"].startswith("Value in CAD")
     ev = _cli(s.home, "describe", "fact_events", "-a", "can")
-    assert ev.exit_code == 0 and "FK → dim_region.region_code (gate)" in ev.stdout and "meta_relationships" in ev.stdout
+    assert ev.exit_code == 0 and "FK → dim_region.region_code (gate)" in ev.stdout and "meta_keys" in ev.stdout
     dims = {c["column"]: c for c in json.loads(_cli(s.home, "describe", "dim_commodity", "-f", "json").stdout)}
     assert dims["category"]["key"] == "FK → dim_category.category"  # a small table's keys: the engine's
+    assert dims["commodity"]["key"] == "PK"
     missing = _cli(s.home, "describe", "fact_nothing")
     assert missing.exit_code == 2 and "no table 'fact_nothing'" in flat(missing.stderr)
 

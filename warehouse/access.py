@@ -91,20 +91,19 @@ def describe(settings: Settings, audience: str, table: str) -> tuple[str, list[t
 
 def constraint_labels(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     """column -> ``PK`` and/or ``FK → table.column`` from the file's declared keys: the engine's
-    constraints, and ``meta_relationships`` for the references the quality gate checks (marked ``(gate)``)."""
+    constraints, and ``meta_keys`` for the keys the quality gate checks (marked ``(gate)``)."""
     out: dict[str, list[str]] = {}
-    for ctype, cols, ref_table, ref_cols in con.execute(
-            "SELECT constraint_type, constraint_column_names, referenced_table, referenced_column_names "
-            "FROM duckdb_constraints() WHERE table_name = ? AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') "
-            "ORDER BY constraint_type DESC, referenced_table",  # the primary key first, however it was added
-            [table]).fetchall():
-        for i, c in enumerate(cols):
-            out.setdefault(c, []).append("PK" if ctype == "PRIMARY KEY" else f"FK → {ref_table}.{ref_cols[i]}")
-    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta_relationships'").fetchall()[0][0]:
-        for c, ref_table, ref_col in con.execute(
-                "SELECT column_name, referenced_table, referenced_column FROM meta_relationships "
-                "WHERE table_name = ? AND checked_by = 'gate' ORDER BY referenced_table", [table]).fetchall():
-            out.setdefault(c, []).append(f"FK → {ref_table}.{ref_col} (gate)")
+    query = ("SELECT constraint_type, constraint_column_names, referenced_table, referenced_column_names, {by} "
+             "FROM {source} WHERE table_name = ? AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') {where}"
+             "ORDER BY constraint_type DESC, referenced_table")  # the primary key first, however it was added
+    sources = [query.format(by="''", source="duckdb_constraints()", where="")]
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta_keys'").fetchall()[0][0]:
+        sources.append(query.format(by="' (gate)'", source="meta_keys", where="AND checked_by = 'gate' "))
+    for sql in sources:
+        for ctype, cols, ref_table, ref_cols, by in con.execute(sql, [table]).fetchall():
+            for i, c in enumerate(cols):
+                out.setdefault(c, []).append(("PK" if ctype == "PRIMARY KEY" else f"FK → {ref_table}.{ref_cols[i]}")
+                                             + by)
     return {c: ", ".join(v) for c, v in out.items()}
 
 

@@ -144,7 +144,7 @@ def _attach_work(settings: Settings, con: duckdb.DuckDBPyConnection, build_id: s
 
 def _finish(con: duckdb.DuckDBPyConnection, audience: str, build_id: str) -> dict[str, int]:
     constraints.apply(con, "pub")
-    constraints.write_relationships(con, "pub")
+    constraints.write_keys(con, "pub")
     _meta(con, audience, AUDIENCES[audience], build_id)
     con.execute("DETACH staged")
     con.execute(f"DETACH DATABASE IF EXISTS {WORK}")

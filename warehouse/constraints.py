@@ -1,20 +1,21 @@
 """Each model's declarations (``sql/<layer>/<NN>_<table>.yml``, beside its SQL): keys and expectations.
 
 Like a dbt ``schema.yml``: ``primary_key``, ``references`` (foreign keys), ``not_null`` and
-``accepted_values``, and ``references_checked_by``: ``engine`` (the default: DuckDB's foreign
-keys) or ``gate`` (the event facts: the quality gate checks them and blocks the build, the engine
-does not). An engine foreign key costs an index on the referencing column, filled and checked row
-by row: on the event facts (millions of rows) that was 2.4x the time to fill them and half the
-file (benchmarks/RESULTS.md, 2026-12-08), for a guarantee the gate gives before any file is
-published. Every file lists its relationships, however checked, in ``meta_relationships``
-(``relationships_sql``), which ``ibet describe`` reads. Keys are declared in every built file: DuckDB declares keys only in
-``CREATE TABLE`` and the models are written ``CREATE TABLE AS``, so ``run_models`` creates each
-keyed model with its keys from its query's columns and fills it once, in the models' order
-(referenced tables first); ``apply`` keys the tables copied in without them (the evaluator
-file's). DuckDB checks every key as the rows go in, so a duplicate id or an orphan row fails the
-build, naming the table and the kind of key, never the value. The quality gate turns every
-declaration into checks (``checks_sql``): one source for the model's contract, the engine's keys
-and the gate's expectations.
+``accepted_values``, and ``keys_checked_by``: ``engine`` (the default: DuckDB holds the keys) or
+``gate`` (the event facts: the quality gate checks their keys on every build and blocks publication,
+DuckDB holds none). An engine key is an index filled and checked row by row: on the event facts
+(millions of rows) their keys took 4x the time to fill them and nearly tripled the file
+(benchmarks/RESULTS.md, 2026-12-08), for a guarantee the gate gives before any file is published.
+Every file lists its keys, however checked, in ``meta_keys`` (``keys_sql``, shaped like
+``duckdb_constraints()``), which ``ibet describe`` reads.
+
+The engine's keys are declared in every built file: DuckDB declares keys only in ``CREATE TABLE``
+and the models are written ``CREATE TABLE AS``, so ``run_models`` creates each keyed model with its
+keys from its query's columns and fills it once, in the models' order (referenced tables first);
+``apply`` keys the tables copied in without them (the evaluator file's). DuckDB checks every such key
+as the rows go in, so a duplicate id or an orphan row fails the build, naming the table and the kind
+of key, never the value. The quality gate turns every declaration into checks (``checks_sql``): one
+source for the model's contract, the engine's keys and the gate's expectations.
 """
 from __future__ import annotations
 
@@ -81,46 +82,65 @@ def checks_sql(present: set[str]) -> str:
     return "SELECT * FROM (" + " UNION ALL ".join(parts) + ") AS t(model, rule, failures)"
 
 
-#: Who checks a model's ``references``: DuckDB as rows go in, or the quality gate before publication.
+#: Who checks a model's keys: DuckDB as rows go in, or the quality gate before publication.
 CHECKED_BY = ("engine", "gate")
 
 
-def references_checked_by(table: str, spec: dict[str, Any]) -> str:
-    """``engine`` or ``gate`` for a model's ``references`` (``references_checked_by`` in its ``.yml``)."""
-    by = spec.get("references_checked_by", "engine")
+def keys_checked_by(table: str, spec: dict[str, Any]) -> str:
+    """``engine`` or ``gate`` for a model's primary and foreign keys (``keys_checked_by`` in its ``.yml``)."""
+    by = spec.get("keys_checked_by", "engine")
     if by not in CHECKED_BY:
-        raise ValueError(f"{table}.yml: references_checked_by is {by!r}, not one of {', '.join(CHECKED_BY)}")
+        raise ValueError(f"{table}.yml: keys_checked_by is {by!r}, not one of {', '.join(CHECKED_BY)}")
     return by
 
 
-def relationships_sql(present: set[str]) -> str:
-    """``meta_relationships``' rows for the tables ``present``: every declared reference between two of
-    them, and who checks it (``engine``: a DuckDB foreign key; ``gate``: the quality gate's integrity
-    suite, which blocks publication). BI tools and ``ibet describe`` find the joins there."""
-    rows = [f"({sql_literal(table)}, {sql_literal(column)}, {sql_literal(target.split('.')[0])}, "
-            f"{sql_literal(target.split('.')[1])}, {sql_literal(references_checked_by(table, spec))})"
-            for table, spec in declared().items() if table in present
-            for column, target in (spec.get("references") or {}).items() if target.split(".")[0] in present]
-    columns = "table_name, column_name, referenced_table, referenced_column, checked_by"
+def keys_sql(present: set[str]) -> str:
+    """``meta_keys``' rows for the tables ``present``: each declared primary key, each reference between two
+    of them, and who checks it (``engine``: a DuckDB constraint; ``gate``: the quality gate's suites, which
+    block publication). Shaped like ``duckdb_constraints()``; BI tools and ``ibet describe`` read it."""
+    def names(cols: list[str]) -> str:
+        return "[" + ", ".join(sql_literal(c) for c in cols) + "]::VARCHAR[]"
+
+    rows = []
+    for table, spec in declared().items():
+        if table not in present:
+            continue
+        by = sql_literal(keys_checked_by(table, spec))
+        if spec.get("primary_key"):
+            rows.append(f"({sql_literal(table)}, 'PRIMARY KEY', {names(spec['primary_key'])}, NULL, NULL, {by})")
+        for column, target in (spec.get("references") or {}).items():
+            ref_table, ref_col = target.split(".")
+            if ref_table in present:
+                rows.append(f"({sql_literal(table)}, 'FOREIGN KEY', {names([column])}, {sql_literal(ref_table)}, "
+                            f"{names([ref_col])}, {by})")
+    columns = "table_name, constraint_type, constraint_column_names, referenced_table, referenced_column_names, checked_by"
     if not rows:
-        return (f"SELECT * FROM (SELECT NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR) "
-                f"AS t({columns}) WHERE FALSE")
-    return f"SELECT * FROM (VALUES {', '.join(rows)}) AS t({columns}) ORDER BY ALL"
+        return (f"SELECT * FROM (SELECT NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR[], NULL::VARCHAR, "
+                f"NULL::VARCHAR[], NULL::VARCHAR) AS t({columns}) WHERE FALSE")
+    return (f"SELECT * FROM (VALUES {', '.join(rows)}) AS t({columns}) "
+            "ORDER BY table_name, constraint_type DESC, constraint_column_names, referenced_table")
 
 
-def write_relationships(con: duckdb.DuckDBPyConnection, database: str) -> None:
-    """(Re)write ``meta_relationships`` in ``database`` from the declarations of the tables it holds."""
-    name = f"{_q(database)}.main.meta_relationships"
-    present = _present(con, database) - {"meta_relationships"}
-    con.execute(f"CREATE OR REPLACE TABLE {name} AS {relationships_sql(present)}")
-    con.execute(f"COMMENT ON TABLE {name} IS 'Every foreign key of this file: the column, the key it points at, "
-                f"and who checks it (engine: DuckDB as rows go in; gate: the quality gate, before publication).'")
-    for column, text in (("table_name", "The referencing table."), ("column_name", "The referencing column."),
-                         ("referenced_table", "The table it points at."),
-                         ("referenced_column", "That table's key column."),
-                         ("checked_by", "engine (a DuckDB foreign key) or gate (the quality gate's integrity "
-                                        "suite: a build with an orphan row is never published).")):
+def write_keys(con: duckdb.DuckDBPyConnection, database: str) -> None:
+    """(Re)write ``meta_keys`` in ``database`` from the declarations of the tables it holds."""
+    name = f"{_q(database)}.main.meta_keys"
+    present = _present(con, database) - {"meta_keys"}
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS {keys_sql(present)}")
+    con.execute(f"COMMENT ON TABLE {name} IS 'Every primary and foreign key of this file, and who checks it (engine: "
+                f"a DuckDB constraint, checked as rows go in; gate: the quality gate, before publication).'")
+    for column, text in (("table_name", "The table."), ("constraint_type", "PRIMARY KEY or FOREIGN KEY."),
+                         ("constraint_column_names", "The key's columns."),
+                         ("referenced_table", "A foreign key: the table it points at."),
+                         ("referenced_column_names", "A foreign key: that table's key columns."),
+                         ("checked_by", "engine (a DuckDB constraint) or gate (the quality gate's suites: a build "
+                                        "with a duplicate key or an orphan row is never published).")):
         con.execute(f"COMMENT ON COLUMN {name}.{_q(column)} IS {sql_literal(text)}")
+
+
+def engine_keyed() -> dict[str, dict[str, Any]]:
+    """The declared models with a key DuckDB holds (``keys_checked_by: engine``, the default)."""
+    return {t: s for t, s in declared().items()
+            if (s.get("primary_key") or s.get("references")) and keys_checked_by(t, s) == "engine"}
 
 
 def _present(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
@@ -135,13 +155,12 @@ def _keyed(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
         "AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')", [database]).fetchall()}
 
 
-def _key_clauses(table: str, spec: dict[str, Any], present: set[str]) -> list[str]:
-    """The key clauses of ``CREATE TABLE``: the primary key, and the foreign keys the engine checks."""
+def _key_clauses(spec: dict[str, Any], present: set[str]) -> list[str]:
+    """The key clauses of ``CREATE TABLE`` of a model whose keys the engine checks."""
     parts = []
     if spec.get("primary_key"):
         parts.append(f"PRIMARY KEY ({', '.join(map(_q, spec['primary_key']))})")
-    engine = references_checked_by(table, spec) == "engine"
-    for column, target in (spec.get("references") or {}).items() if engine else ():
+    for column, target in (spec.get("references") or {}).items():
         ref_table, ref_col = target.split(".")
         if ref_table in present:
             parts.append(f"FOREIGN KEY ({_q(column)}) REFERENCES {_q(ref_table)} ({_q(ref_col)})")
@@ -198,8 +217,7 @@ def run_models(con: duckdb.DuckDBPyConnection, files: list[Path], database: str,
     ``refresh(table, query)`` may bring a model up to date in place instead (an incremental build
     recomputes some marts by key: ``incremental.py``); it returns False when it did not.
     """
-    specs = {t: s for t, s in declared().items()
-             if s.get("primary_key") or (s.get("references") and references_checked_by(t, s) == "engine")}
+    specs = engine_keyed()
 
     def run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
         model = model_of(sql)
@@ -216,7 +234,7 @@ def run_models(con: duckdb.DuckDBPyConnection, files: list[Path], database: str,
         cols = con.execute(f"DESCRIBE {query}").fetchall()
         # foreign keys go in CREATE TABLE (DuckDB adds no other way); the primary key is added
         # after the rows, built from them at once: 2-3x cheaper than one index insert per row
-        body = [f"{_q(c)} {t}" for c, t, *_ in cols] + _key_clauses(table, {**spec, "primary_key": None},
+        body = [f"{_q(c)} {t}" for c, t, *_ in cols] + _key_clauses({**spec, "primary_key": None},
                                                                       _present(con, database))
         con.execute(f"DROP TABLE IF EXISTS {name}")
         con.execute(f"CREATE TABLE {name} ({', '.join(body)})")
@@ -234,11 +252,11 @@ def apply(con: duckdb.DuckDBPyConnection, database: str) -> None:
     """
     present = _present(con, database)
     keyed = _keyed(con, database)
-    for table, spec in declared().items():
+    for table, spec in engine_keyed().items():
         if table not in present or table in keyed:
             continue
         name = f"{_q(database)}.main.{_q(table)}"
-        foreign = _key_clauses(table, {**spec, "primary_key": None}, present)
+        foreign = _key_clauses({**spec, "primary_key": None}, present)
         if foreign:  # foreign keys exist only from CREATE TABLE: the table is re-created with them
             _recreate(con, database, table, foreign)
         _add_primary_key(con, table, name, spec)

@@ -168,8 +168,8 @@ def describe(
         console.print(f"[bold]{table}[/bold]: {comment}", highlight=False)
     emit(["column", "type", "nullable", "key", "description"], cols, fmt, None, f"{audience}.{table}")
     if fmt == "table" and not state.quiet and any("(gate)" in c[3] for c in cols):
-        console.print("(gate): a foreign key the quality gate checks before publication (not DuckDB as rows go in); "
-                      "every one is listed in meta_relationships", highlight=False)
+        console.print("(gate): a key the quality gate checks before publication (not DuckDB as rows go in); "
+                      "every key of the file is listed in meta_keys", highlight=False)
 
 
 def shell(
