@@ -269,6 +269,9 @@ def _build_full(settings: Settings, audience: str, directory: Path) -> dict[str,
         source = None
         if _attach_work(settings, con, directory.name):
             source = shared_facts.source(con, "pub")
+            # the facts are filtered copies of the work build's (in date order already): a copy free to keep
+            # that order only roughly runs on both cores (fact_events at 20k: 2.3 -> 1.6 s a file); ORDER BY holds
+            con.execute("SET preserve_insertion_order = false")
         constraints.run_models(con, runner.sql_files(runner.AUDIENCE_LAYERS), "pub", source)
         tables = _finish(con, audience, directory.name)
     except BaseException:
