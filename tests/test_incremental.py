@@ -291,3 +291,25 @@ def test_a_changed_finance_file_redoes_the_indicators_of_its_years(home, tmp_pat
     full = build_all(home, gate=False, full=True, force=True)
     for a in AUDIENCES:
         assert_same_tables(incremental[a], full.audiences[a].candidate)
+
+
+def test_a_staged_copy_from_before_the_latest_versions_gets_them_whole(home):
+    """A staged file made before ``stg_latest`` existed, or before one of its columns did, is given the table
+    whole at the next refresh (nothing touched: the refresh alone would not fill it)."""
+    from warehouse.staging import refresh
+
+    generate(home.inbox, dt.date(2026, 11, 2), 2, 60, seed=9, dirty_rate=0.0)
+    assert _ingest_days(home, home.inbox, {"2026-11-02", "2026-11-03"})
+    refresh(home)
+    for damage in ("DROP TABLE stg_latest", "ALTER TABLE stg_latest DROP COLUMN caveat"):
+        con = duckdb.connect(str(staging_path(home)))
+        con.execute(damage)
+        con.close()
+        assert not refresh(home).changed  # the lake did not change
+        con = duckdb.connect(str(staging_path(home)), read_only=True)
+        kept = "SELECT * FROM stg_latest"
+        assert con.execute(f"SELECT (SELECT count(*) FROM ({kept} EXCEPT ALL {latest_sql()})), "
+                           f"(SELECT count(*) FROM ({latest_sql()} EXCEPT ALL {kept})), "
+                           "(SELECT count(*) FROM stg_latest)").fetchall()[0][:2] == (0, 0)
+        assert con.execute("SELECT count(*) FROM stg_latest").fetchall()[0][0] > 0
+        con.close()

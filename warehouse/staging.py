@@ -73,13 +73,18 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     # the touch log: which events each refresh replaced, so that a build can redo only those
     con.execute("CREATE TABLE IF NOT EXISTS stg_touched (seq BIGINT, event_uid VARCHAR)")
     con.execute("CREATE TABLE IF NOT EXISTS stg_sequence (epoch VARCHAR, seq BIGINT)")
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'stg_latest' "
-                       "AND database_name = current_database()").fetchall()[0][0]:
-        # a copy staged before the table existed gets it whole
-        con.execute(f"CREATE TABLE stg_latest AS {latest_sql()}")
+    has = [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'stg_latest' "
+                                      "AND database_name = current_database() ORDER BY column_index").fetchall()]
+    if has != list(LATEST_COLUMNS):  # a copy staged before the table (or one of its columns) existed: made whole
+        con.execute(f"CREATE OR REPLACE TABLE stg_latest AS {latest_sql()}")
     con.execute("INSERT INTO stg_sequence SELECT CAST(uuid() AS VARCHAR), 0 WHERE NOT EXISTS (SELECT 1 FROM stg_sequence)")
     for c, t in MANIFEST_COLUMNS:
         con.execute(f"ALTER TABLE stg_manifest ADD COLUMN IF NOT EXISTS {c} {t}")
+
+
+#: ``stg_latest``'s columns: the winning row (partition, row), its extract, how many versions, and the
+#: winning version's date and caveat (``dim_date`` spans the visible events' dates from them alone).
+LATEST_COLUMNS = ("event_uid", "_partition", "source_row", "extract_date", "versions", "event_date", "caveat")
 
 
 def latest_sql(where: str = "") -> str:
@@ -90,8 +95,8 @@ def latest_sql(where: str = "") -> str:
     ``stg_latest`` holds it, kept in step by ``refresh`` for the events each refresh touches, so that a
     build joins it (``00_staging``) instead of ranking every staged version again in each statement and
     each audience file that reads the events."""
-    return ("SELECT event_uid, _partition, source_row, extract_date, versions FROM ("
-            "SELECT event_uid, _partition, source_row, extract_date, row_number() OVER (PARTITION BY event_uid "
+    columns = ", ".join(c for c in LATEST_COLUMNS if c != "versions")
+    return (f"SELECT {', '.join(LATEST_COLUMNS)} FROM (SELECT {columns}, row_number() OVER (PARTITION BY event_uid "
             "ORDER BY extract_date DESC, source_row DESC, _partition DESC) AS version_rank, "
             f"count(*) OVER (PARTITION BY event_uid) AS versions FROM stg_events {where}) WHERE version_rank = 1")
 

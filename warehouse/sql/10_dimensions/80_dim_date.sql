@@ -3,7 +3,9 @@
 -- six months apart, so an edge year of one calendar may be partial (see `complete`).
 CREATE OR REPLACE TABLE dim_date AS
 WITH dates AS (
-    SELECT event_date AS d FROM stg_events
+    -- the visible events' dates: each event's latest version, as staging keeps it (its date and caveat),
+    -- without reading the events themselves
+    SELECT event_date AS d FROM staged.stg_latest WHERE visible(caveat)
     UNION ALL SELECT event_date FROM stg_outreach
     UNION ALL SELECT test_date FROM stg_radio_tests
     UNION ALL SELECT make_date(CAST(left(fiscal_year, 4) AS INTEGER), 4, 1) FROM stg_finance
