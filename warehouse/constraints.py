@@ -52,6 +52,17 @@ def declared() -> dict[str, dict[str, Any]]:
     return {model_name(f): yaml.safe_load(f.read_text()) or {} for f in declaration_files()}
 
 
+def references(spec: dict[str, Any], present: set[str] | None = None) -> list[tuple[str, str, str]]:
+    """A model's declared references as (column, referenced table, referenced column), those whose
+    table is in ``present`` when given (a file holds only some of the models)."""
+    out = []
+    for column, target in (spec.get("references") or {}).items():
+        ref_table, ref_col = target.split(".")
+        if present is None or ref_table in present:
+            out.append((column, ref_table, ref_col))
+    return out
+
+
 def checks_sql(present: set[str]) -> str:
     """One row per declared rule of the tables ``present``: (model, rule, failures). Zero failures each."""
     parts = []
@@ -71,12 +82,10 @@ def checks_sql(present: set[str]) -> str:
             allowed = ", ".join(sql_literal(str(v)) for v in values)
             parts.append(f"SELECT {sql_literal(table)}, {sql_literal('accepted values ' + column)}, "
                          f"count(*) FILTER (WHERE {_q(column)} NOT IN ({allowed})) FROM {t}")
-        for column, target in (spec.get("references") or {}).items():
-            ref_table, ref_col = target.split(".")
-            if ref_table in present:
-                parts.append(f"SELECT {sql_literal(table)}, {sql_literal(f'{column} -> {target}')}, "
-                             f"count(*) FILTER (WHERE r.{_q(ref_col)} IS NULL AND s.{_q(column)} IS NOT NULL) "
-                             f"FROM {t} AS s LEFT JOIN {_q(ref_table)} AS r ON r.{_q(ref_col)} = s.{_q(column)}")
+        for column, ref_table, ref_col in references(spec, present):
+            parts.append(f"SELECT {sql_literal(table)}, {sql_literal(f'{column} -> {ref_table}.{ref_col}')}, "
+                         f"count(*) FILTER (WHERE r.{_q(ref_col)} IS NULL AND s.{_q(column)} IS NOT NULL) "
+                         f"FROM {t} AS s LEFT JOIN {_q(ref_table)} AS r ON r.{_q(ref_col)} = s.{_q(column)}")
     if not parts:
         return "SELECT NULL::VARCHAR AS model, NULL::VARCHAR AS rule, 0::BIGINT AS failures WHERE FALSE"
     return "SELECT * FROM (" + " UNION ALL ".join(parts) + ") AS t(model, rule, failures)"
@@ -108,11 +117,8 @@ def keys_sql(present: set[str]) -> str:
         by = sql_literal(keys_checked_by(table, spec))
         if spec.get("primary_key"):
             rows.append(f"({sql_literal(table)}, 'PRIMARY KEY', {names(spec['primary_key'])}, NULL, NULL, {by})")
-        for column, target in (spec.get("references") or {}).items():
-            ref_table, ref_col = target.split(".")
-            if ref_table in present:
-                rows.append(f"({sql_literal(table)}, 'FOREIGN KEY', {names([column])}, {sql_literal(ref_table)}, "
-                            f"{names([ref_col])}, {by})")
+        rows += [f"({sql_literal(table)}, 'FOREIGN KEY', {names([column])}, {sql_literal(ref_table)}, "
+                 f"{names([ref_col])}, {by})" for column, ref_table, ref_col in references(spec, present)]
     columns = "table_name, constraint_type, constraint_column_names, referenced_table, referenced_column_names, checked_by"
     if not rows:
         return (f"SELECT * FROM (SELECT NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR[], NULL::VARCHAR, "
@@ -160,10 +166,8 @@ def _key_clauses(spec: dict[str, Any], present: set[str]) -> list[str]:
     parts = []
     if spec.get("primary_key"):
         parts.append(f"PRIMARY KEY ({', '.join(map(_q, spec['primary_key']))})")
-    for column, target in (spec.get("references") or {}).items():
-        ref_table, ref_col = target.split(".")
-        if ref_table in present:
-            parts.append(f"FOREIGN KEY ({_q(column)}) REFERENCES {_q(ref_table)} ({_q(ref_col)})")
+    parts += [f"FOREIGN KEY ({_q(column)}) REFERENCES {_q(ref_table)} ({_q(ref_col)})"
+              for column, ref_table, ref_col in references(spec, present)]
     return parts
 
 

@@ -227,7 +227,7 @@ def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: P
     with (_touched_list(con, since) if from_work else touched_only(con, staging_file, since)) as touched:
         _collect_keys(con, database, marts, first=True)
         _snapshot(con, database, marts)
-        for table, _ in reversed(facts):  # children first: their foreign keys point at fact_events
+        for table, _ in reversed(facts):  # children first (a model's engine keys may point at the ones before it)
             name = f"{_q(database)}.main.{_q(table)}"
             if keyed[table]:
                 con.execute(f"DELETE FROM {name} WHERE event_uid IN (SELECT event_uid FROM ibet_touched)")
@@ -243,13 +243,13 @@ def refresh_facts(con: duckdb.DuckDBPyConnection, database: str, staging_file: P
 
 def _referenced_unchanged(con: duckdb.DuckDBPyConnection, database: str, queries: dict[str, str],
                           kept: set[str]) -> set[str]:
-    """The models of ``layers`` a kept mart's foreign keys point at (``dim_indicator``): DuckDB will not drop
+    """The models a kept mart's foreign keys point at (``dim_indicator``): DuckDB will not drop
     a table another one references, so each is kept as copied when its query gives the rows it holds; when
     it does not, the mart is dropped from ``kept`` (``kept`` is updated) and rebuilt whole with it.
     ``queries``: the layers' models, table -> query."""
     frozen: set[str] = set()
     for mart in sorted(kept):
-        refs = {target.split(".")[0] for target in (constraints.declared()[mart].get("references") or {}).values()}
+        refs = {ref_table for _, ref_table, _ in constraints.references(constraints.declared()[mart])}
         refs &= set(queries)
         if any(_differ(con, f"SELECT * FROM ({queries[r]})", f"SELECT * FROM {_q(database)}.main.{_q(r)}")
                for r in refs):

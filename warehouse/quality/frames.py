@@ -94,8 +94,8 @@ def _scanned_text(text: list[tuple[str, str]]) -> list[tuple[str, str]]:
     per value instead of per row (codes repeat; 40% less time on a 2M-event file)."""
     kept = [(t, c) for t, c in text if c not in DESCRIPTIVE_COLUMNS and c not in PSEUDONYM_COLUMNS
             and c != "pseudonym"]
-    references = {(t, c): tuple(target.split(".")) for t, spec in constraints.declared().items()
-                  for c, target in (spec.get("references") or {}).items()}
+    references = {(t, c): (ref_table, ref_col) for t, spec in constraints.declared().items()
+                  for c, ref_table, ref_col in constraints.references(spec)}
     scanned = set(kept)
     return [(t, c) for t, c in kept if references.get((t, c)) not in scanned]
 
